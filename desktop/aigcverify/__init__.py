@@ -1,0 +1,10 @@
+"""AIGC Label Verifier core: reads GB 45438 implicit labels, C2PA, explicit labels and
+generation traces, and derives the Measures Art. 6 verdict. Never imports Qt."""
+
+import os as _os
+
+# Must be set before onnxruntime is imported anywhere (architecture rule 4).
+_os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

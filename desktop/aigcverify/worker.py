@@ -1,0 +1,269 @@
+"""Untrusted parsing in child processes with a wall-clock and a memory limit.
+
+A WorkerPool keeps a few long-lived workers (starting a process per file would cost more than
+parsing it). Each worker checks one file at a time and streams stage results back. When a
+worker crashes (SIGSEGV, SIGABRT, OOM kill), hangs past its deadline or the user cancels, the
+parent kills it, records `unreadable` with the reason for that file, and the next file goes to
+a fresh worker. The parent never parses file contents itself.
+"""
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+
+from . import verdict
+from .findings import problem
+from .hashing import file_hashes
+from .pipeline import CancelToken, CheckOptions, new_result
+from .sniff import MEDIA_TYPES
+
+__all__ = ["CheckEvent", "WorkerPool", "check_paths"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckEvent:
+    index: int  # position of the file in the submitted list
+    path: str
+    stage: str  # "started", "metadata", "explicit", "detector", "done", "cancelled"
+    result: dict | None
+
+
+def _limit_memory(memory_mb: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; the wall-clock limit still applies
+        return
+    limit = memory_mb * 1024 * 1024
+    for name in ("RLIMIT_DATA", "RLIMIT_AS"):
+        res = getattr(resource, name, None)
+        if res is not None:
+            try:
+                resource.setrlimit(res, (limit, limit))
+                return
+            except (ValueError, OSError):
+                continue
+
+
+def _worker_main(conn: Connection, memory_mb: int) -> None:
+    """Child loop: receive (job, path, options), send ("stage"|"done"|"error", job, ...)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    _limit_memory(memory_mb)
+    from .pipeline import check_file  # noqa: PLC0415 - imported after the limit is set
+
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        job, path, options = msg
+
+        def on_stage(stage: str, result: dict, job: int = job) -> None:
+            conn.send(("stage", job, stage, result))
+
+        try:
+            result = check_file(path, options, on_stage=on_stage)
+            conn.send(("done", job, "done", result))
+        except MemoryError:
+            conn.send(("error", job, "resource-limit", "out of memory"))
+        except RecursionError:
+            conn.send(("error", job, "resource-limit", "nesting too deep"))
+        except OSError as err:  # the file vanished or is not readable
+            conn.send(("error", job, "parse-error", f"{type(err).__name__}: {err}"))
+
+
+def _context() -> mp.context.BaseContext:
+    # forkserver: children come from a clean server process, never from a (Qt, threaded) parent
+    if sys.platform.startswith("linux"):
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["aigcverify.pipeline"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+class _Worker:
+    def __init__(self, ctx: mp.context.BaseContext, memory_mb: int) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, memory_mb), daemon=True,
+                                name="aigcverify-worker")
+        self.proc.start()
+        child.close()
+        self.job: int | None = None
+        self.deadline = 0.0
+        self.limit_s = 0.0
+        self.partial: dict | None = None  # the latest stage result of the current job
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+def failure_result(path: str, options: CheckOptions, code: str, detail: str) -> dict:
+    """`unreadable` for a file whose worker crashed or ran out of time or memory."""
+    options = options.normalized()
+    result = new_result(path, options)
+    try:
+        size, sha256, sm3 = file_hashes(path)
+        result["file"].update(size=size, sha256=sha256, sm3=sm3)
+    except OSError as err:
+        detail = f"{detail}; {err}"
+    from .sniff import sniff  # noqa: PLC0415
+
+    try:
+        with open(path, "rb") as fh:
+            sniffed = sniff(fh, path)
+        result["file"].update(format=sniffed.format, media_type=sniffed.media_type)
+    except OSError:
+        result["file"].update(format="unknown", media_type=MEDIA_TYPES["unknown"])
+    result["problems"].append(problem(code, options.lang, detail=detail))
+    return verdict.derive(result, options.lang)
+
+
+class WorkerPool:
+    """Long-lived worker processes. Use as a context manager or call close()."""
+
+    def __init__(self, workers: int | None = None, memory_mb: int = 3072) -> None:
+        self.size = max(1, workers or min(2, os.cpu_count() or 1))
+        self.memory_mb = memory_mb
+        self._ctx = _context()
+        self._idle: list[_Worker] = []
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for w in self._idle:
+            try:
+                w.conn.send(None)
+            except OSError:
+                pass
+            w.proc.join(2)
+            w.kill()
+        self._idle.clear()
+
+    def _take(self) -> _Worker:
+        while self._idle:
+            w = self._idle.pop()
+            if w.proc.is_alive():
+                return w
+            w.kill()
+        return _Worker(self._ctx, self.memory_mb)
+
+    @staticmethod
+    def _salvage(w: _Worker, path: str, options: CheckOptions, detail: str,
+                 code: str = "resource-limit") -> dict:
+        """A worker died or timed out: keep the stages it finished (the metadata verdict stands,
+        the slower analysis is marked incomplete), else the file is `unreadable`."""
+        if w.partial is None:
+            return failure_result(path, options, code, detail)
+        result = w.partial
+        result["problems"].append(problem("analysis-incomplete", options.lang, detail=detail))
+        return verdict.derive(result, options.lang)
+
+    def run(self, paths: Iterable[str], options: CheckOptions,
+            on_event: Callable[[CheckEvent], None] | None = None,
+            cancel: CancelToken | None = None) -> list[dict | None]:
+        """Check every path; results in input order (None for a cancelled file)."""
+        options = options.normalized()
+        paths = [str(p) for p in paths]
+        results: list[dict | None] = [None] * len(paths)
+        pending = deque(range(len(paths)))
+        busy: dict[Connection, _Worker] = {}
+        emit = on_event or (lambda event: None)
+
+        def finish(w: _Worker, result: dict, reuse: bool) -> None:
+            idx = w.job
+            assert idx is not None
+            results[idx] = result
+            w.job = None
+            del busy[w.conn]
+            if reuse:
+                self._idle.append(w)
+            else:
+                w.kill()
+            emit(CheckEvent(idx, paths[idx], "done", result))
+
+        try:
+            while pending or busy:
+                if cancel is not None and cancel.cancelled:
+                    for w in list(busy.values()):
+                        emit(CheckEvent(w.job, paths[w.job], "cancelled", None))
+                        del busy[w.conn]
+                        w.kill()
+                    for idx in pending:
+                        emit(CheckEvent(idx, paths[idx], "cancelled", None))
+                    pending.clear()
+                    break
+                while pending and len(busy) < self.size:
+                    idx = pending.popleft()
+                    w = self._take()
+                    w.job, w.partial, w.limit_s = idx, None, options.timeout_s
+                    w.deadline = time.monotonic() + w.limit_s
+                    try:
+                        w.conn.send((idx, paths[idx], options))
+                    except OSError:
+                        w.kill()
+                        pending.appendleft(idx)
+                        continue
+                    busy[w.conn] = w
+                    emit(CheckEvent(idx, paths[idx], "started", None))
+                if not busy:
+                    continue
+                now = time.monotonic()
+                timeout = max(0.0, min(min(w.deadline for w in busy.values()) - now, 0.1))
+                for conn in wait(list(busy), timeout=timeout):
+                    w = busy[conn]
+                    try:
+                        kind, job, stage, payload = conn.recv()
+                    except (EOFError, OSError):
+                        w.proc.join(1)
+                        code = w.proc.exitcode
+                        signame = signal.Signals(-code).name if code and code < 0 else str(code)
+                        reason = "resource-limit" if code == -signal.SIGKILL else "parse-error"
+                        detail = f"parser process ended ({signame})"
+                        finish(w, self._salvage(w, paths[w.job], options, detail, reason),
+                               reuse=False)
+                        continue
+                    if kind == "stage":
+                        # slow stages (OCR, detector) get their own, longer deadline
+                        w.partial, w.limit_s = payload, options.slow_timeout_s
+                        w.deadline = time.monotonic() + w.limit_s
+                        emit(CheckEvent(job, paths[job], stage, payload))
+                    elif kind == "done":
+                        finish(w, payload, reuse=True)
+                    else:
+                        finish(w, failure_result(paths[job], options, stage, payload), reuse=True)
+                now = time.monotonic()
+                for w in list(busy.values()):
+                    if now > w.deadline:
+                        detail = f"time limit exceeded ({w.limit_s:g} s)"
+                        finish(w, self._salvage(w, paths[w.job], options, detail), reuse=False)
+        except BaseException:
+            for w in busy.values():
+                w.kill()
+            raise
+        return results
+
+
+def check_paths(paths: Iterable[str], options: CheckOptions | None = None, *,
+                on_event: Callable[[CheckEvent], None] | None = None,
+                cancel: CancelToken | None = None, workers: int | None = None) -> list[dict | None]:
+    """Convenience: a one-shot pool for a batch of files."""
+    with WorkerPool(workers, memory_mb=(options or CheckOptions()).memory_mb) as pool:
+        return pool.run(paths, options or CheckOptions(), on_event=on_event, cancel=cancel)
+
