@@ -12,6 +12,7 @@ check_file() in a child process with time and memory limits.
 import importlib
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from . import __version__, metadata, verdict
 from .c2pa_check import read_c2pa
 from .carriers import carrier_for
 from .carriers.base import Site, SiteKind
-from .errors import LimitExceeded, VerifyError
+from .errors import LimitExceeded, UnsupportedFormat, VerifyError
 from .findings import problem
 from .hashing import file_hashes
 from .hints import metadata_hints
@@ -118,21 +119,29 @@ def _collect_sites(fh, fmt: str, limits: Limits) -> tuple[list[Site], VerifyErro
     return sites, None
 
 
-def _metadata_stage(path: str, result: dict, options: CheckOptions, limits: Limits) -> list[Site]:
-    lang = options.lang
+def _identify(path: str, result: dict, options: CheckOptions) -> None:
+    """Hash the bytes as they are on disk, then sniff the container from its magic bytes."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would block or never end
+        raise UnsupportedFormat("not a regular file")
     size, sha256, sm3 = file_hashes(path)
     with open(path, "rb") as fh:
         sniffed = sniff(fh, path)
-        result["file"].update(size=size, sha256=sha256, sm3=sm3, format=sniffed.format,
-                              media_type=sniffed.media_type)
-        ext = extension_mismatch(path, sniffed.format)
-        if ext:
-            result["problems"].append(problem("extension-mismatch", lang, detail=ext,
-                                              ext=ext, format=sniffed.format))
-        if sniffed.format == "unknown" or carrier_for(sniffed.format) is None:
-            result["problems"].append(problem("unsupported-format", lang))
-            return []
-        sites, err = _collect_sites(fh, sniffed.format, limits)
+    result["file"].update(size=size, sha256=sha256, sm3=sm3, format=sniffed.format,
+                          media_type=sniffed.media_type)
+    ext = extension_mismatch(path, sniffed.format)
+    if ext:
+        result["problems"].append(problem("extension-mismatch", options.lang, detail=ext,
+                                          ext=ext, format=sniffed.format))
+
+
+def _metadata_stage(path: str, result: dict, options: CheckOptions, limits: Limits) -> list[Site]:
+    lang = options.lang
+    fmt = result["file"]["format"]
+    if carrier_for(fmt) is None:
+        result["problems"].append(problem("unsupported-format", lang))
+        return []
+    with open(path, "rb") as fh:
+        sites, err = _collect_sites(fh, fmt, limits)
     sites = metadata.expand(sites, limits)
     if err is not None:
         result["problems"].append(problem(err.code, lang, detail=str(err)[:300]))
@@ -143,7 +152,7 @@ def _metadata_stage(path: str, result: dict, options: CheckOptions, limits: Limi
     labels, label_problems = read_labels(sites, lang)
     result["implicit_labels"] = labels
     result["problems"].extend(label_problems)
-    c2pa, c2pa_problems = read_c2pa(path, sniffed.format, sites, lang)
+    c2pa, c2pa_problems = read_c2pa(path, fmt, sites, lang)
     result["c2pa"] = c2pa
     result["problems"].extend(c2pa_problems)
     result["metadata_hints"].extend(metadata_hints(sites, lang))
@@ -169,6 +178,13 @@ def check_file(path: str | os.PathLike, options: CheckOptions | None = None, *,
     path = str(path)
     result = new_result(path, options)
     started = time.perf_counter()
+    try:
+        _identify(path, result, options)
+    except UnsupportedFormat as err:
+        result["problems"].append(problem(err.code, options.lang, detail=str(err)))
+        return verdict.derive(result, options.lang)
+    if on_stage:
+        on_stage("identified", result)  # hashes known: the worker's parse deadline starts now
     sites = _metadata_stage(path, result, options, limits)
     result["stages"].append("metadata")
     verdict.derive(result, options.lang)

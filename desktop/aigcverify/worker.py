@@ -11,6 +11,7 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import stat
 import sys
 import time
 from collections import deque
@@ -22,7 +23,7 @@ from . import verdict
 from .findings import problem
 from .hashing import file_hashes
 from .pipeline import CancelToken, CheckOptions, new_result
-from .sniff import MEDIA_TYPES
+from .sniff import sniff
 
 __all__ = ["CheckEvent", "WorkerPool", "check_paths"]
 
@@ -33,8 +34,9 @@ log = logging.getLogger(__name__)
 class CheckEvent:
     index: int  # position of the file in the submitted list
     path: str
-    stage: str  # "started", "metadata", "explicit", "detector", "done", "cancelled"
+    stage: str  # "started", "identified", "metadata", "explicit", "detector", "done", "cancelled"
     result: dict | None
+    worker_pid: int | None = None  # the process checking the file (on "started")
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -102,6 +104,7 @@ class _Worker:
         self.deadline = 0.0
         self.limit_s = 0.0
         self.partial: dict | None = None  # the latest stage result of the current job
+        self.identified: dict | None = None  # the job's result once hashed and sniffed
 
     def kill(self) -> None:
         if self.proc.is_alive():
@@ -110,23 +113,33 @@ class _Worker:
         self.conn.close()
 
 
-def failure_result(path: str, options: CheckOptions, code: str, detail: str) -> dict:
-    """`unreadable` for a file whose worker crashed or ran out of time or memory."""
-    options = options.normalized()
-    result = new_result(path, options)
+def _hashing_allowance(path: str) -> float:
+    """Seconds to allow for hashing before parsing starts (at a pessimistic 50 MB/s)."""
     try:
-        size, sha256, sm3 = file_hashes(path)
-        result["file"].update(size=size, sha256=sha256, sm3=sm3)
-    except OSError as err:
-        detail = f"{detail}; {err}"
-    from .sniff import sniff  # noqa: PLC0415
-
-    try:
-        with open(path, "rb") as fh:
-            sniffed = sniff(fh, path)
-        result["file"].update(format=sniffed.format, media_type=sniffed.media_type)
+        return os.stat(path).st_size / 50e6
     except OSError:
-        result["file"].update(format="unknown", media_type=MEDIA_TYPES["unknown"])
+        return 0.0
+
+
+def failure_result(path: str, options: CheckOptions, code: str, detail: str,
+                   identified: dict | None = None) -> dict:
+    """`unreadable` for a file whose worker crashed or ran out of time or memory. The hashes
+    come from the worker when it got that far; otherwise they are computed here."""
+    options = options.normalized()
+    if identified is not None:
+        result = identified
+    else:
+        result = new_result(path, options)
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                raise OSError("not a regular file")
+            size, sha256, sm3 = file_hashes(path)
+            result["file"].update(size=size, sha256=sha256, sm3=sm3)
+            with open(path, "rb") as fh:
+                sniffed = sniff(fh, path)
+            result["file"].update(format=sniffed.format, media_type=sniffed.media_type)
+        except OSError as err:
+            detail = f"{detail}; {err}"
     result["problems"].append(problem(code, options.lang, detail=detail))
     return verdict.derive(result, options.lang)
 
@@ -170,7 +183,7 @@ class WorkerPool:
         """A worker died or timed out: keep the stages it finished (the metadata verdict stands,
         the slower analysis is marked incomplete), else the file is `unreadable`."""
         if w.partial is None:
-            return failure_result(path, options, code, detail)
+            return failure_result(path, options, code, detail, identified=w.identified)
         result = w.partial
         result["problems"].append(problem("analysis-incomplete", options.lang, detail=detail))
         return verdict.derive(result, options.lang)
@@ -212,7 +225,8 @@ class WorkerPool:
                 while pending and len(busy) < self.size:
                     idx = pending.popleft()
                     w = self._take()
-                    w.job, w.partial, w.limit_s = idx, None, options.timeout_s
+                    w.job, w.partial, w.identified = idx, None, None
+                    w.limit_s = options.timeout_s + _hashing_allowance(paths[idx])
                     w.deadline = time.monotonic() + w.limit_s
                     try:
                         w.conn.send((idx, paths[idx], options))
@@ -221,7 +235,7 @@ class WorkerPool:
                         pending.appendleft(idx)
                         continue
                     busy[w.conn] = w
-                    emit(CheckEvent(idx, paths[idx], "started", None))
+                    emit(CheckEvent(idx, paths[idx], "started", None, w.proc.pid))
                 if not busy:
                     continue
                 now = time.monotonic()
@@ -239,7 +253,12 @@ class WorkerPool:
                         finish(w, self._salvage(w, paths[w.job], options, detail, reason),
                                reuse=False)
                         continue
-                    if kind == "stage":
+                    if kind == "stage" and stage == "identified":
+                        # hashing is done: parsing gets its own time limit from now on
+                        w.identified, w.limit_s = payload, options.timeout_s
+                        w.deadline = time.monotonic() + w.limit_s
+                        emit(CheckEvent(job, paths[job], stage, payload))
+                    elif kind == "stage":
                         # slow stages (OCR, detector) get their own, longer deadline
                         w.partial, w.limit_s = payload, options.slow_timeout_s
                         w.deadline = time.monotonic() + w.limit_s
