@@ -2,7 +2,8 @@
 
 --json writes one check-result/1 object per file to stdout (JSON Lines, input order); the
 human table goes to stdout otherwise; progress and errors go to stderr. Exit codes: 0 every file
-got a result (including `unreadable`), 2 usage error, 130 interrupted. Other command groups
+got a result (including `unreadable`), 2 usage error, 3 a parsing library is below its
+security floor (resources/min_versions.json), 130 interrupted. Other command groups
 (report log, package verification) register themselves through COMMAND_MODULES.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from . import __version__
 from .i18n import normalize_lang, tr
 from .pipeline import CancelToken, CheckOptions
+from .versions import VulnerableDependency, check_versions
 from .worker import CheckEvent, WorkerPool
 
 __all__ = ["main", "expand_paths", "COMMAND_MODULES"]
@@ -25,7 +27,7 @@ __all__ = ["main", "expand_paths", "COMMAND_MODULES"]
 # modules with `register(subparsers, lang)`; each sets `func` on its sub-parsers
 COMMAND_MODULES = ("aigcverify.store.cli", "aigcverify.export.cli")
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_USAGE, EXIT_VULNERABLE, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
 def expand_paths(paths: list[str]) -> Iterator[str]:
@@ -132,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     lang = _lang_from_argv(argv)
     parser = build_parser(lang)
     args = parser.parse_args(argv)
+    try:
+        check_versions()
+    except VulnerableDependency as err:
+        print(tr("cli.vulnerable", lang, detail=str(err)), file=sys.stderr)
+        return EXIT_VULNERABLE
     if hasattr(args, "lang"):
         args.lang = normalize_lang(args.lang)
     else:

@@ -141,12 +141,11 @@ def _structure(values: dict[str, Any], fields: dict[str, Any], problems: list[st
         if key in values and values[key] in ("", None):
             problems.append(f"empty-field:{key}")
     for key, value in values.items():
-        if key == "Label" or value is None and key not in REQUIRED_NON_EMPTY and key in RESERVED_KEYS:
-            continue
-        if value is not None and not isinstance(value, str):
-            problems.append(f"value-not-string:{key}")
-        elif value is None and key not in REQUIRED_NON_EMPTY:
-            problems.append(f"value-not-string:{key}")  # null propagator fields are not optional
+        if key == "Label" or isinstance(value, str):
+            continue  # Label has its own rules below
+        if value is None and (key in RESERVED_KEYS or key in REQUIRED_NON_EMPTY):
+            continue  # null reserved: advisory; null required: already empty-field
+        problems.append(f"value-not-string:{key}")
     label = None
     if "Label" in values and values["Label"] not in ("", None):
         label = _label_value(values["Label"], problems)
