@@ -7,6 +7,10 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install system-deps cli-help bench clean
 
+# Feature targets live beside their code: hardening (corpus-test, fuzz-smoke, fuzz), the
+# detector's training (train-detector) and the installer (dist, dist-test).
+-include mk/*.mk models/train/train.mk
+
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 

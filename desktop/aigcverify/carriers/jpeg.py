@@ -20,6 +20,7 @@ __all__ = ["FORMATS", "sites"]
 FORMATS = ("jpeg",)
 
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
+XMP_HEADER_OLD = b"XMP\x00://ns.adobe.com/xap/1.0/\x00"  # early Adobe writers (same length)
 EXTENDED_XMP_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
 EXIF_HEADERS = (b"Exif\x00\x00", b"Exif\x00\xff")  # the second: a common writer slip
 AIGC_KEYWORD = b"AIGC"
@@ -183,7 +184,7 @@ def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
                        key="Comment", value=decode_text(payload))
             continue
         where = f"APP{marker - _APP0} #{segments}"
-        if marker == _APP1 and payload.startswith(XMP_HEADER):
+        if marker == _APP1 and payload.startswith((XMP_HEADER, XMP_HEADER_OLD)):
             yield Site(SiteKind.XMP, "xmp", where, payload_off + len(XMP_HEADER),
                        value=payload[len(XMP_HEADER):])
             continue

@@ -22,6 +22,7 @@ from __future__ import annotations
 import binascii
 import json
 import re
+from functools import cache
 from typing import Any
 
 from ..i18n import tr
@@ -57,6 +58,7 @@ LABEL_TBS_TYPES = {"md", "labelmatadata", "labelmetadata"}
 PINNED_KEYS: dict[str, dict[str, str]] = {
     "A0B3B0B6A0C9B0C89CAB328342AF4E8221EC5B40799CBE835AB4251F7B47E4FD": {
         "signer": "MiniMax",
+        "producers": "MiniMax",  # ContentProducer values (comma-separated, any case) it signs for
         "source": "wiltodelta/remove-ai-watermarks _internal/tc260_producers.py",
         "confidence": "S",
     },
@@ -104,7 +106,8 @@ def _result(fld: str, status: str, detail_code: str, lang: str, algorithm: str |
         "field": fld,
         "status": status,
         "detail_code": detail_code,
-        "detail": tr(f"label.security.detail.{detail_code}", lang, **params),
+        "detail": tr(f"label.security.detail.{detail_code}", lang, algorithm=algorithm or "-",
+                     **params),
         "algorithm": algorithm,
         **({"signer": params["signer"]} if "signer" in params else {}),
     }
@@ -183,6 +186,18 @@ def _label_signatures(entries: list[dict[str, Any]]) -> tuple[list[tuple[int, in
     return signatures, other_algs
 
 
+@cache
+def _pinned_key(x_hex: str) -> sm2.PublicKey:
+    return sm2.parse_public_key(b"\x00" + bytes.fromhex(x_hex))
+
+
+def _pinned_for(producer: Any) -> list[str]:
+    """x coordinates of the pinned keys of the producer the label names (if any)."""
+    name = str(producer or "").strip().casefold()
+    return [x for x, entry in PINNED_KEYS.items()
+            if name and name in {p.strip().casefold() for p in entry["producers"].split(",")}]
+
+
 def check_security(fld: str, values: dict[str, Any], lang: str) -> dict[str, Any]:
     """Check the SecurityData in values[fld] (fld is ReservedCode1 or ReservedCode2)."""
     value = values.get(fld)
@@ -202,8 +217,11 @@ def check_security(fld: str, values: dict[str, Any], lang: str) -> dict[str, Any
                        lang, alg)
     algorithm = f"{ALGORITHM_NAMES[sm2.SM2_SIGN_OID]} ({sm2.SM2_SIGN_OID})"
     embedded = _keys(entries)
-    pinned = [sm2.parse_public_key(b"\x00" + bytes.fromhex(x)) for x in PINNED_KEYS]
-    keys = embedded + [k for k in pinned if k.x_hex not in {e.x_hex for e in embedded}]
+    pinned = _pinned_for(values.get("ContentProducer"))
+    # A carried key that equals a pinned one is recognised by its x coordinate below. Pinned
+    # keys stand in only when the label carries no usable key, and only for the producer the
+    # label names: another producer's key failing would say nothing about this label.
+    keys = embedded or [_pinned_key(x) for x in pinned]
     if not keys:
         return _result(fld, "unsupported", "no-public-key", lang, algorithm)
     messages = [a1_message(values)]
@@ -220,6 +238,10 @@ def check_security(fld: str, values: dict[str, Any], lang: str) -> dict[str, Any
                     if key.x_hex in PINNED_KEYS:
                         return _result(fld, "verified-pinned", "verified-pinned", lang, algorithm,
                                        signer=PINNED_KEYS[key.x_hex]["signer"])
+                    if pinned:
+                        # the label names a producer whose key we know, but another key signed
+                        return _result(fld, "verified", "verified-unpinned-key", lang, algorithm,
+                                       signer=PINNED_KEYS[pinned[0]]["signer"])
                     return _result(fld, "verified", "verified", lang, algorithm)
     unreproduced = next((UNREPRODUCED_KEYS[k.x_hex] for k in embedded
                          if k.x_hex in UNREPRODUCED_KEYS), None)

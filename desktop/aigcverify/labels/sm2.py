@@ -8,6 +8,7 @@ so constant-time arithmetic is not needed.
 Conventions follow the TC260-PG-202511A practice described in label-formats.md §4:
 * the signer's user ID defaults to "1234567812345678" (GB/T 32918 / GM/T 0009 default), which is
   also OpenSSL's default distinguishing ID for `pkeyutl -digest sm3`;
+* SM3 comes from hashlib (OpenSSL) with aigcverify.sm3 as fallback;
 * signatures are DER SEQUENCE{INTEGER r, INTEGER s} (a bare 64-byte r||s is tolerated);
 * public keys arrive as X.509 SubjectPublicKeyInfo DER, as an uncompressed/compressed SEC1
   point, as a bare 64-byte x||y, or in MiniMax's "00"+x form (x only: the even-y point).
@@ -15,10 +16,10 @@ Conventions follow the TC260-PG-202511A practice described in label-formats.md �
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from ..errors import LabelDecodeError
+from ..hashing import sm3_hasher
 
 __all__ = [
     "SM2FormatError",
@@ -228,6 +229,13 @@ def parse_signature(data: bytes) -> tuple[int, int]:
 # --- the verification itself ------------------------------------------------------------------
 
 
+def _sm3(data: bytes) -> bytes:
+    # hashlib.new("sm3") when the OpenSSL build has it, else the pure-Python SM3
+    hasher = sm3_hasher()
+    hasher.update(data)
+    return hasher.digest()
+
+
 def za(key: PublicKey, user_id: bytes = DEFAULT_ID) -> bytes:
     """Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) (GB/T 32918.2 §5.5)."""
     if len(user_id) * 8 > 0xFFFF:
@@ -237,7 +245,7 @@ def za(key: PublicKey, user_id: bytes = DEFAULT_ID) -> bytes:
         user_id,
         *(v.to_bytes(32, "big") for v in (A, B, GX, GY, key.x, key.y)),
     ]
-    return hashlib.new("sm3", b"".join(parts)).digest()
+    return _sm3(b"".join(parts))
 
 
 def verify(key: PublicKey, message: bytes, signature: tuple[int, int],
@@ -246,7 +254,7 @@ def verify(key: PublicKey, message: bytes, signature: tuple[int, int],
     r, s = signature
     if not (1 <= r < N and 1 <= s < N):
         return False
-    e = int.from_bytes(hashlib.new("sm3", za(key, user_id) + message).digest(), "big")
+    e = int.from_bytes(_sm3(za(key, user_id) + message), "big")
     t = (r + s) % N
     if t == 0:
         return False

@@ -144,18 +144,21 @@ def _text_of(how: str, raw: bytes, big_endian: bool) -> str:
     return decode_text(raw)
 
 
-def _problem(code: str, detail: str, location: str, offset: int | None) -> Site:
-    return Site(SiteKind.PROBLEM, "exif", location, offset, key=code, value=detail)
+def _problem(code: str, detail: str, location: str, offset: int | None,
+             carrier: str = "exif") -> Site:
+    return Site(SiteKind.PROBLEM, carrier, location, offset, key=code, value=detail)
 
 
 def walk_tiff(src: Source, limits: Limits, *, location: str = "",
-              file_offset: int | None = 0) -> Iterator[Site]:
+              file_offset: int | None = 0, problem_carrier: str = "exif") -> Iterator[Site]:
     """Yield FIELD/XMP/PROBLEM sites from IFD0 and the Exif IFD of a TIFF structure.
 
     `file_offset` is where the TIFF header sits in the file (None when unknown), so that every
     site's offset is a file offset. Raises CarrierError when even the header or IFD0 cannot
-    be read; damage inside an IFD becomes PROBLEM sites."""
+    be read; damage inside an IFD becomes PROBLEM sites (carrier `problem_carrier`)."""
     head = src.read_at(0, 16)
+    if len(head) < 8:
+        raise CarrierError("TIFF: header truncated")
     if head[:2] == b"II":
         bo = "<"
     elif head[:2] == b"MM":
@@ -180,6 +183,9 @@ def walk_tiff(src: Source, limits: Limits, *, location: str = "",
     off_fmt = bo + ("Q" if big else "I")
     pre = f"{location} / " if location else ""
 
+    def problem(code: str, detail: str, where: str, at: int | None) -> Site:
+        return _problem(code, detail, where, at, problem_carrier)
+
     def abs_off(rel: int) -> int | None:
         return None if file_offset is None else file_offset + rel
 
@@ -190,27 +196,27 @@ def walk_tiff(src: Source, limits: Limits, *, location: str = "",
     while queue:
         ifd_off, ifd_name, table = queue.pop(0)
         if ifd_off in visited:
-            yield _problem("parse-error", f"{ifd_name} points back to an IFD already read",
-                           pre + ifd_name, abs_off(ifd_off))
+            yield problem("parse-error", f"{ifd_name} points back to an IFD already read",
+                          pre + ifd_name, abs_off(ifd_off))
             continue
         visited.add(ifd_off)
         raw_count = src.read_at(ifd_off, count_len)
         if len(raw_count) < count_len:
             if ifd_name == "IFD0":
                 raise CarrierError("TIFF: IFD0 entry count beyond the end of the data")
-            yield _problem("parse-error", f"{ifd_name} starts beyond the end of the data",
-                           pre + ifd_name, abs_off(ifd_off))
+            yield problem("parse-error", f"{ifd_name} starts beyond the end of the data",
+                          pre + ifd_name, abs_off(ifd_off))
             continue
         (count,) = struct.unpack(count_fmt, raw_count)
         if count > MAX_IFD_ENTRIES:
-            yield _problem("resource-limit", f"{ifd_name} declares {count} entries",
-                           pre + ifd_name, abs_off(ifd_off))
+            yield problem("resource-limit", f"{ifd_name} declares {count} entries",
+                          pre + ifd_name, abs_off(ifd_off))
             count = MAX_IFD_ENTRIES
         first = ifd_off + count_len
         fits = max(0, (src.size - first) // entry_len)
         if count > fits:
-            yield _problem("parse-error", f"{ifd_name} declares {count} entries, only {fits} fit",
-                           pre + ifd_name, abs_off(ifd_off))
+            yield problem("parse-error", f"{ifd_name} declares {count} entries, only {fits} fit",
+                          pre + ifd_name, abs_off(ifd_off))
             count = fits
         block = src.read_at(first, count * entry_len)
         for i in range(count):
@@ -222,8 +228,8 @@ def walk_tiff(src: Source, limits: Limits, *, location: str = "",
                 if 8 <= sub < src.size:
                     queue.append((sub, "ExifIFD", EXIF_IFD_TAGS))
                 else:
-                    yield _problem("parse-error", f"Exif IFD pointer {sub} outside the data",
-                                   pre + ifd_name, abs_off(first + i * entry_len))
+                    yield problem("parse-error", f"Exif IFD pointer {sub} outside the data",
+                                  pre + ifd_name, abs_off(first + i * entry_len))
                 continue
             meaning = table.get(tag)
             if meaning is None:
@@ -237,13 +243,13 @@ def walk_tiff(src: Source, limits: Limits, *, location: str = "",
             else:
                 (data_off,) = struct.unpack(off_fmt, value_field)
                 if size > limits.max_metadata_bytes:
-                    yield _problem("resource-limit", f"{key}: {size} bytes declared", where,
-                                   abs_off(data_off))
+                    yield problem("resource-limit", f"{key}: {size} bytes declared", where,
+                                  abs_off(data_off))
                     continue
                 if data_off + size > src.size:
-                    yield _problem("parse-error",
-                                   f"{key}: {size} bytes at {data_off} run past the end", where,
-                                   abs_off(data_off))
+                    yield problem("parse-error",
+                                  f"{key}: {size} bytes at {data_off} run past the end", where,
+                                  abs_off(data_off))
                     continue
                 data = src.read_at(data_off, size)
             if how == "xmp":

@@ -74,7 +74,7 @@ def _is_tc260(uri: str) -> bool:
 
 
 class _Frame:
-    __slots__ = ("kind", "key", "parts", "items", "resource")
+    __slots__ = ("kind", "key", "parts", "items", "resource", "nested")
 
     def __init__(self, kind: str, key: str, resource: str = "") -> None:
         self.kind = kind  # "" (plain), "aigc", "tc260", "trace", "remote"
@@ -82,6 +82,7 @@ class _Frame:
         self.parts: list[str] = []  # this element's own character data
         self.items: list[str] = []  # texts of plain descendants (rdf:li of a Seq/Alt)
         self.resource = resource  # rdf:resource="..." on a remote-manifest property
+        self.nested = False  # has child elements (a struct, not a simple value)
 
 
 class _Collector:
@@ -151,6 +152,8 @@ class _Collector:
             self.stack.append(None)
             return
         uri, local = _split(tag)
+        if self.interesting:
+            self.interesting[-1].nested = True
         if attrib:
             self._attributes(attrib)
         frame: _Frame | None = None
@@ -186,16 +189,17 @@ class _Collector:
         self.interesting.pop()
         if frame.kind == "aigc":
             value = own or (frame.items[0] if frame.items else "")
-            if value:
+            if value or not frame.nested:  # an empty label is still a (defective) label
                 self._aigc(value, "element")
         elif frame.kind == "tc260":
             value = own or (frame.items[0] if frame.items else "")
-            if value:
+            if value or not frame.nested:  # an empty simple property is an empty field
                 self.props.setdefault(frame.key, value)
         elif frame.kind == "trace":
             self._trace(frame.key, own or _ITEM_SEPARATOR.join(frame.items))
         elif frame.kind == "remote":
-            self._remote(frame.key, own or frame.resource or (frame.items[0] if frame.items else ""))
+            first = frame.items[0] if frame.items else ""
+            self._remote(frame.key, own or frame.resource or first)
 
     def close(self) -> None:
         if self.closed:
@@ -204,7 +208,7 @@ class _Collector:
         if self.props:
             self.found_aigc = True
             self._emit(SiteKind.FIELD, "TC260 properties", AIGC_PROPERTY,
-                       json.dumps(self.props, ensure_ascii=False))
+                       json.dumps(self.props, ensure_ascii=False, separators=(",", ":")))
 
 
 def _clean(packet: bytes) -> bytes:
@@ -243,8 +247,9 @@ def _fallback(packet: bytes, site: Site, limits: Limits) -> Iterator[Site]:
             text = text[9:-3]
         else:
             text = html.unescape(text)
-        yield Site(SiteKind.FIELD, site.carrier, f"{site.location} / TC260:AIGC ({form}, recovered)",
-                   site.offset, key=AIGC_PROPERTY, value=text.strip())
+        where = f"{site.location} / TC260:AIGC ({form}, recovered)"
+        yield Site(SiteKind.FIELD, site.carrier, where, site.offset, key=AIGC_PROPERTY,
+                   value=text.strip())
 
 
 def fields(site: Site, limits: Limits) -> Iterator[Site]:

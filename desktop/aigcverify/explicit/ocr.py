@@ -1,0 +1,280 @@
+"""Text lines in a picture: PP-OCRv4 detection + recognition through RapidOCR's ONNX models.
+
+The models ship inside the rapidocr-onnxruntime wheel (Chinese + English, ~16 MB), so nothing is
+fetched. The engine is a lazy per-process singleton: a worker loads it the first time a picture
+is read and keeps it for every later file (loading costs ~0.5 s; a check must not pay it twice).
+Importing this module loads nothing.
+
+How a picture is read (read_lines):
+  1. global pass: the whole picture scaled so its shortest side is DET_SHORT_SIDE pixels (labels
+     are defined relative to the shortest side, so a 2 % label is ~15 px tall at every size);
+     a very long picture is cut into overlapping tiles along its long side;
+  2. fine pass, only for big pictures (shortest side > FINE_TRIGGER x DET_SHORT_SIDE): the four
+     corners and the middle of each edge - where GB 45438 5.2 puts the label - again at twice
+     the global resolution, so that small corner text lost by the downscale is still found;
+  3. recognition on crops taken from the full-resolution picture.
+The angle classifier is not used: labels are horizontal, and it would cost time on every line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ExplicitError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["TextLine", "OcrEngine", "engine", "read_lines", "recognize_region",
+           "DET_SHORT_SIDE", "engine_loads"]
+
+log = logging.getLogger(__name__)
+
+DET_SHORT_SIDE = 736  # PP-OCRv4 det's own default working size
+MAX_UPSCALE = 2.0  # small pictures are enlarged at most this much for detection
+MAX_TILE_LONG = 2048  # a detection input longer than this is tiled along its long side
+TILE_OVERLAP = 192  # pixels (detection scale); more than the tallest label line we care about
+FINE_TRIGGER = 1.6  # fine pass when the global pass shrank the picture by more than this
+FINE_TILE = 0.34  # fine tiles are squares of this fraction of the shortest side
+MIN_REC_SCORE = 0.5  # RapidOCR's own default drop score
+# Det boxes are grown by DB's "unclip"; the ink inside is smaller by about this many
+# detection-scale pixels, whatever the scale (measured in bench/explicit_eval.py calibration).
+UNCLIP_PAD_PX = 7.0
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels of the original picture
+    text: str
+    score: float
+    ink_height: float  # estimated glyph (ink) height in original pixels
+
+
+def _engine_errors() -> tuple[type[BaseException], ...]:
+    """What RapidOCR raises when a model run fails: its own Exception subclasses plus the
+    usual numeric ones (OpenCV raises cv2.error). Called once the imports are known to work."""
+    import cv2
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import ResizeImgError
+    from rapidocr_onnxruntime.utils.infer_engine import ONNXRuntimeError
+
+    return (RuntimeError, ValueError, MemoryError, ONNXRuntimeError, ResizeImgError, cv2.error)
+
+
+class OcrEngine:
+    """The two ONNX sessions (detector, recogniser) of RapidOCR, used directly."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is imported
+        try:
+            import rapidocr_onnxruntime
+            from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
+            from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+        except ImportError as err:
+            raise ExplicitError(f"OCR engine not installed: {err}") from err
+        models = Path(rapidocr_onnxruntime.__file__).resolve().parent / "models"
+        common = {"intra_op_num_threads": -1, "inter_op_num_threads": -1,
+                  "use_cuda": False, "use_dml": False}
+        det_config = dict(common, model_path=str(models / "ch_PP-OCRv4_det_infer.onnx"),
+                          limit_side_len=1 << 30, limit_type="max",  # we scale ourselves
+                          std=[0.5, 0.5, 0.5], mean=[0.5, 0.5, 0.5], thresh=0.3,
+                          box_thresh=0.5, max_candidates=1000, unclip_ratio=1.6,
+                          use_dilation=True, score_mode="fast")
+        rec_config = dict(common, model_path=str(models / "ch_PP-OCRv4_rec_infer.onnx"),
+                          rec_img_shape=[3, 48, 320], rec_batch_num=6)
+        for cfg in (det_config, rec_config):
+            if not Path(cfg["model_path"]).is_file():
+                raise ExplicitError(f"OCR model missing: {cfg['model_path']}")
+        self.detector = TextDetector(det_config)
+        self.recognizer = TextRecognizer(rec_config)
+        self.lock = threading.Lock()  # onnxruntime sessions are shared; keep calls serial
+        global _ENGINE_ERRORS
+        _ENGINE_ERRORS = _engine_errors()
+
+    def detect(self, bgr: "np.ndarray") -> list["np.ndarray"]:
+        """Quadrilaterals (4x2 float, clockwise from top-left) in the pixels of bgr."""
+        try:
+            with self.lock:
+                boxes, _ = self.detector(bgr)
+        except _ENGINE_ERRORS as err:
+            raise ExplicitError(f"text detection failed: {err}") from err
+        return [] if boxes is None else list(boxes)
+
+    def recognize(self, crops: list["np.ndarray"]) -> list[tuple[str, float]]:
+        if not crops:
+            return []
+        try:
+            with self.lock:
+                results, _ = self.recognizer(crops)
+        except _ENGINE_ERRORS as err:
+            raise ExplicitError(f"text recognition failed: {err}") from err
+        return [(str(text), float(score)) for text, score, *_ in results]
+
+
+_ENGINE_ERRORS: tuple[type[BaseException], ...] = (RuntimeError, ValueError, MemoryError)
+_ENGINE: OcrEngine | None = None
+_ENGINE_LOCK = threading.Lock()
+_LOADS = 0
+
+
+def engine() -> OcrEngine:
+    """The per-process OCR engine, loaded on first use."""
+    global _ENGINE, _LOADS
+    if _ENGINE is None:
+        with _ENGINE_LOCK:
+            if _ENGINE is None:
+                _ENGINE = _load_engine()
+                _LOADS += 1
+    return _ENGINE
+
+
+def _load_engine() -> OcrEngine:
+    try:
+        return OcrEngine()
+    except ExplicitError:
+        raise
+    except Exception as err:  # noqa: BLE001 - onnxruntime raises bare Exception subclasses
+        raise ExplicitError(f"OCR engine could not be loaded: {type(err).__name__}: {err}") from err
+
+
+def engine_loads() -> int:
+    """How often this process loaded the engine (tests assert it stays 1)."""
+    return _LOADS
+
+
+# ---- geometry --------------------------------------------------------------------------------
+
+def _resize(bgr: "np.ndarray", scale: float) -> "np.ndarray":
+    import cv2
+
+    if abs(scale - 1.0) < 1e-3:
+        return bgr
+    h, w = bgr.shape[:2]
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(bgr, (max(32, round(w * scale)), max(32, round(h * scale))),
+                      interpolation=interp)
+
+
+def _tiles(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of size tile covering [0, length) with at least overlap."""
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, length - tile, step))
+    starts.append(length - tile)
+    return starts
+
+
+def _detect_scaled(eng: OcrEngine, bgr: "np.ndarray", scale: float,
+                   region: tuple[int, int, int, int] | None = None) -> list[tuple["np.ndarray", float]]:
+    """Detect in (a region of) bgr at scale; quads come back in original pixels, each with
+    the scale it was found at."""
+    x_off, y_off = 0, 0
+    if region is not None:
+        x0, y0, x1, y1 = region
+        bgr = bgr[y0:y1, x0:x1]
+        x_off, y_off = x0, y0
+    work = _resize(bgr, scale)
+    h, w = work.shape[:2]
+    found: list[tuple[np.ndarray, float]] = []
+    horizontal = w >= h
+    long_side = w if horizontal else h
+    for start in _tiles(long_side, MAX_TILE_LONG, TILE_OVERLAP):
+        tile = work[:, start:start + MAX_TILE_LONG] if horizontal else work[start:start + MAX_TILE_LONG]
+        for quad in eng.detect(tile):
+            q = quad.astype("float64").copy()
+            if horizontal:
+                q[:, 0] += start
+            else:
+                q[:, 1] += start
+            sx = bgr.shape[1] / w
+            sy = bgr.shape[0] / h
+            q[:, 0] = q[:, 0] * sx + x_off
+            q[:, 1] = q[:, 1] * sy + y_off
+            found.append((q, w / bgr.shape[1]))  # the scale actually used, after rounding
+    return found
+
+
+def _aabb(quad: "np.ndarray") -> tuple[float, float, float, float]:
+    return (float(quad[:, 0].min()), float(quad[:, 1].min()),
+            float(quad[:, 0].max()), float(quad[:, 1].max()))
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over the smaller box."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller > 0 else 0.0
+
+
+def _crop(bgr: "np.ndarray", quad: "np.ndarray") -> "np.ndarray":
+    """The quad warped to an upright rectangle (labels are horizontal; tall crops rotated)."""
+    import cv2
+    import numpy as np
+
+    pts = quad.astype(np.float32)
+    width = int(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3])))
+    height = int(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2])))
+    width, height = max(width, 4), max(height, 4)
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(pts, target)
+    out = cv2.warpPerspective(bgr, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE,
+                              flags=cv2.INTER_CUBIC)
+    if height / width >= 1.5:
+        out = np.rot90(out)
+    return out
+
+
+def _ink_height(box_height_px: float, det_scale: float) -> float:
+    """Glyph height in original pixels from a det box height found at det_scale."""
+    return max(1.0, box_height_px - UNCLIP_PAD_PX / det_scale)
+
+
+# ---- the two entry points ------------------------------------------------------------------
+
+def read_lines(bgr: "np.ndarray", *, short_side: int = DET_SHORT_SIDE,
+               fine: bool = True) -> list[TextLine]:
+    """Every text line found in a BGR picture (see the module doc for the passes)."""
+    eng = engine()
+    h, w = bgr.shape[:2]
+    short = min(h, w)
+    scale = min(MAX_UPSCALE, short_side / short)
+    found = _detect_scaled(eng, bgr, scale)
+    if fine and short > FINE_TRIGGER * short_side:
+        fine_scale = min(1.0, 2 * scale)
+        side = round(FINE_TILE * short)
+        for x in (0, (w - side) // 2, w - side):
+            for y in (0, (h - side) // 2, h - side):
+                if x == (w - side) // 2 and y == (h - side) // 2:
+                    continue  # the centre is not where a label goes; the global pass has it
+                found.extend(_detect_scaled(eng, bgr, fine_scale, (x, y, x + side, y + side)))
+    # one quad per place: the first pass (global) wins, fine boxes fill in what it missed
+    kept: list[tuple[np.ndarray, float]] = []
+    for quad, sc in found:
+        box = _aabb(quad)
+        if any(_overlap(box, _aabb(k)) > 0.6 for k, _ in kept):
+            continue
+        kept.append((quad, sc))
+    crops = [_crop(bgr, q) for q, _ in kept]
+    lines = []
+    for (quad, sc), (text, score) in zip(kept, eng.recognize(crops)):
+        if score < MIN_REC_SCORE or not text.strip():
+            continue
+        box = _aabb(quad)
+        lines.append(TextLine(box, text, score, _ink_height(box[3] - box[1], sc)))
+    return lines
+
+
+def recognize_region(bgr: "np.ndarray", box: tuple[float, float, float, float]) -> tuple[str, float]:
+    """Recognition only, on a known box (video tracking: is the label still there?)."""
+    import numpy as np
+
+    x0, y0, x1, y1 = box
+    quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+    results = engine().recognize([_crop(bgr, quad)])
+    return results[0] if results else ("", 0.0)

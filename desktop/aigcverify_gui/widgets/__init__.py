@@ -1,0 +1,3 @@
+"""Widgets of the main window; each renders data, none parses files or blocks."""
+
+__all__: list[str] = []
