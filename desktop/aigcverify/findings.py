@@ -35,6 +35,7 @@ PROBLEM_CODES: dict[str, tuple[Severity, str | None]] = {
     "c2pa-unreadable": (Severity.WARNING, None),
     "extension-mismatch": (Severity.WARNING, None),
     "parse-error": (Severity.ERROR, None),
+    "file-damaged": (Severity.WARNING, None),
     "resource-limit": (Severity.ERROR, None),
     "unsupported-format": (Severity.WARNING, None),
     "detector-laundering": (Severity.INFO, None),

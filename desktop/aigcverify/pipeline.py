@@ -144,11 +144,14 @@ def _metadata_stage(path: str, result: dict, options: CheckOptions, limits: Limi
         sites, err = _collect_sites(fh, fmt, limits)
     sites = metadata.expand(sites, limits)
     if err is not None:
-        result["problems"].append(problem(err.code, lang, detail=str(err)[:300]))
+        # nothing read at all -> the file is unreadable; damage after useful data -> damaged
+        code = err.code if err.code != "parse-error" or not sites else "file-damaged"
+        result["problems"].append(problem(code, lang, detail=str(err)[:300]))
     for site in sites:
         if site.kind is SiteKind.PROBLEM:
-            code = site.key if site.key in ("parse-error", "resource-limit") else "parse-error"
-            result["problems"].append(problem(code, lang, detail=f"{site.location}: {site.text()}"[:300]))
+            code = "resource-limit" if site.key == "resource-limit" else "file-damaged"
+            detail = f"{site.key} at {site.location}: {site.text()}"[:300]
+            result["problems"].append(problem(code, lang, detail=detail))
     labels, label_problems = read_labels(sites, lang)
     result["implicit_labels"] = labels
     result["problems"].extend(label_problems)

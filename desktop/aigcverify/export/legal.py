@@ -27,4 +27,4 @@ BASIS_BY_TYPE: dict[str, tuple[str, ...]] = {
 def legal_basis(complaint_type: str, lang: str) -> list[tuple[str, str]]:
     """[(title, text)] for the complaint type, most relevant first."""
     keys = BASIS_BY_TYPE.get(complaint_type, PROVISIONS)
-    return [(tr(f"legal.{k}.title", lang), tr(f"legal.{k}.text", lang)) for k in keys]
+    return [(tr(f"export.legal.{k}.title", lang), tr(f"export.legal.{k}.text", lang)) for k in keys]

@@ -74,7 +74,7 @@ def verify_script_bytes() -> bytes:
 
 
 def _readme(lang: str) -> bytes:
-    parts = [tr("package.readme", first) for first in
+    parts = [tr("export.readme", first) for first in
              (("zh_CN", "en") if lang == "zh_CN" else ("en", "zh_CN"))]
     text = "\n\n".join(parts).replace("{format}", FORMAT)
     return text.replace("\n", "\r\n").encode("utf-8")  # Notepad-friendly

@@ -78,7 +78,7 @@ class _Pdf(FPDF):
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=18)
         self.set_font(_TEXT, size=10)
-        self.footer_text = tr("pdf.footer", lang, version=__version__)
+        self.footer_text = tr("export.pdf.footer", lang, version=__version__)
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -148,7 +148,7 @@ class _Pdf(FPDF):
 
 
 def _t(key: str, lang: str, **kwargs: object) -> str:
-    return tr(f"pdf.{key}", lang, **kwargs)
+    return tr(f"export.pdf.{key}", lang, **kwargs)
 
 
 def _yes(value: Any, lang: str) -> str:
@@ -186,7 +186,7 @@ def _evidence(pdf: _Pdf, result: dict, lang: str) -> None:
                _t("implicit-label-where", lang, carrier=label.get("carrier", "?"),
                   offset=label.get("offset", "—")))
         value = label.get("label")
-        pdf.kv(_t("label-value", lang), tr(f"pdf.label-meaning.{value}", lang)
+        pdf.kv(_t("label-value", lang), tr(f"export.pdf.label-meaning.{value}", lang)
                if value in ("1", "2", "3") else _t("label-meaning.none", lang))
         for key, field_value in list((label.get("fields") or {}).items())[:MAX_ITEMS]:
             pdf.kv("  " + str(key), _compact(field_value))
@@ -195,7 +195,7 @@ def _evidence(pdf: _Pdf, result: dict, lang: str) -> None:
             pdf.bullet(_compact(text))
     c2pa = result.get("c2pa")
     if c2pa:
-        pdf.kv(_t("c2pa", lang), tr(f"pdf.c2pa-state.{c2pa.get('state')}", lang))
+        pdf.kv(_t("c2pa", lang), tr(f"export.pdf.c2pa-state.{c2pa.get('state')}", lang))
         pdf.kv(_t("c2pa-ai", lang), _yes(c2pa.get("ai_generated"), lang))
         pdf.kv(_t("c2pa-types", lang), ", ".join(c2pa.get("digital_source_types") or []))
         pdf.kv(_t("c2pa-generator", lang), c2pa.get("claim_generator"))
