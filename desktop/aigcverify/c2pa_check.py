@@ -9,16 +9,29 @@ people reading tracebacks.
 Offline. Every Reader gets a Context built from OFFLINE_SETTINGS: no remote-manifest fetching,
 no OCSP, and an empty network allow-list as a second lock (c2pa-rs then refuses any URL even if
 a fetch were switched on). Unknown setting keys are ignored silently by the SDK, so the tests
-prove the effect with a local listener instead of trusting the keys. Trust: signers are checked
-against resources/c2pa/trust_anchors.pem when that file is bundled; without it every signer is
-"untrusted", which is the normal offline outcome, not a fault.
+prove the effect with a local listener instead of trusting the keys.
+
+Trust. Signers are checked against resources/c2pa/trust_anchors.pem when that file is bundled;
+without it every signer is "untrusted", which is the normal offline outcome, not a fault.
+Timestamp-authority trust follows the same switch (verify.verify_timestamp_trust is on only
+with anchors): with no anchors c2pa-rs cannot trust any TSA, ignores the RFC 3161 time and
+judges the signing certificate against today's date, so every genuine file whose certificate
+has expired since it was signed (certificates last about a year) would read as "invalid"
+(signingCredential.expired). A test proves both sides with a local TSA. With anchors the TSA
+must chain to them too, so a back-dated timestamp cannot make an expired signer "trusted"; a
+bundled anchor file must therefore hold the TSA roots as well as the signer roots.
 
 When the library runs. Most files have no C2PA, and loading and running the Rust library costs
-far more than our own parsing, so it runs only when (a) a carrier reported a C2PA or C2PA_REMOTE
-site, or (b) the format is one c2pa-rs reads (MIME_TYPES) and a byte scan of the first and last
-MiB finds a C2PA marker (SCAN_MARKERS: the JUMBF description box "jumd" + the C2PA UUID prefix
-"c2pa", the ZIP/PDF embedding names, XMP dcterms:provenance). The scan costs well under a
-millisecond on a file already in the page cache.
+far more than our own parsing, so it runs only when
+  (a) a carrier reported a C2PA or C2PA_REMOTE site (the XMP expander reports
+      dcterms:provenance links), or
+  (b) the format is one c2pa-rs reads (MIME_TYPES) whose carrier does not report C2PA itself
+      (CARRIER_REPORTED_FORMATS lists those that do, each proved by a test on a real signed
+      file), or no sites were passed at all, and a byte scan of the first and last MiB finds a
+      C2PA marker (SCAN_MARKERS: the JUMBF description box "jumd" + the C2PA UUID prefix "c2pa",
+      the ZIP/PDF/ID3 embedding names, XMP dcterms:provenance). The scan costs microseconds on
+      small files and a few milliseconds on a 10 MB one, which is why formats whose carrier
+      already looked skip it.
 
 States (schema `state`), from the library's validation_state and status codes:
 
@@ -91,8 +104,10 @@ if TYPE_CHECKING:
 __all__ = [
     "OFFLINE_SETTINGS",
     "MIME_TYPES",
+    "CARRIER_REPORTED_FORMATS",
     "SCAN_MARKERS",
     "AI_SOURCE_TYPES",
+    "BENIGN_CODES",
     "offline_settings",
     "might_have_c2pa",
     "summarize",
@@ -109,7 +124,7 @@ OFFLINE_SETTINGS: dict[str, Any] = {
         "ocsp_fetch": False,  # never ask an OCSP responder about the signer's certificate
         "verify_after_reading": True,
         "verify_trust": True,  # without anchors this yields signingCredential.untrusted
-        "verify_timestamp_trust": True,
+        "verify_timestamp_trust": False,  # on only with trust anchors (module docstring)
     },
     "core": {
         "allowed_network_hosts": [],  # second lock: an empty allow-list refuses every URL
@@ -128,6 +143,11 @@ MIME_TYPES: dict[str, str] = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 
+# Formats whose carrier yields a C2PA site for an embedded manifest store (tests sign a real file
+# of each and check the carrier's sites), so no byte scan is needed for them.
+CARRIER_REPORTED_FORMATS = frozenset({
+    "jpeg", "png", "webp", "gif", "wav", "avi", "mp4", "mov", "mp3", "flac"})
+
 SCAN_BYTES = 1024 * 1024  # head and tail window of the marker scan
 SCAN_MARKERS: tuple[bytes, ...] = (
     b"jumdc2pa",  # JUMBF description box of a C2PA manifest store (UUID starts with "c2pa")
@@ -135,6 +155,9 @@ SCAN_MARKERS: tuple[bytes, ...] = (
     b"application/c2pa", b"application#2Fc2pa", b"application/x-c2pa",  # PDF, ID3 GEOB
     b":provenance",  # XMP dcterms:provenance: a (possibly remote) manifest reference
 )
+# Every marker contains one of these: two quick searches per window, the exact markers only
+# where one of them occurs (two passes over a window instead of six).
+_SCAN_SEEDS = (b"c2pa", b"provenance")
 
 AI_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia")
 _STATES = {"trusted": "trusted", "valid": "valid", "invalid": "invalid"}
@@ -144,7 +167,7 @@ _STATE_TEXT = {"trusted": "trusted", "valid": "valid", "invalid": "invalid",
 BENIGN_CODES = frozenset({
     "signingCredential.untrusted", "signingCredential.ocsp.skipped",
     "signingCredential.ocsp.inaccessible", "signingCredential.ocsp.unknown",
-    "timeStamp.untrusted", "timeStamp.malformed",
+    "timeStamp.untrusted",
 })
 _ACTIONS_LABEL = re.compile(r"^c2pa\.actions(?:\.v\d+)?(?:__\d+)?$")
 _REMOTE_URL = re.compile(r"\burl\s+(\S+)")
@@ -158,10 +181,12 @@ TRUST_ANCHORS_FILE = ("c2pa", "trust_anchors.pem")
 
 
 def offline_settings(trust_anchors: str | None = None) -> dict[str, Any]:
-    """OFFLINE_SETTINGS, plus PEM trust anchors when given (they make signers "trusted")."""
+    """OFFLINE_SETTINGS, plus PEM trust anchors when given: they can make signers "trusted" and
+    then timestamps must chain to them as well."""
     settings = copy.deepcopy(OFFLINE_SETTINGS)
     if trust_anchors:
         settings["trust"] = {"trust_anchors": trust_anchors}
+        settings["verify"]["verify_timestamp_trust"] = True
     return settings
 
 
@@ -205,7 +230,13 @@ def _scan_for_markers(path: str) -> bool:
         if size > SCAN_BYTES:
             fh.seek(max(SCAN_BYTES, size - SCAN_BYTES) - 32)  # overlap: a marker may straddle
             tail = fh.read()
-    return any(m in head or m in tail for m in SCAN_MARKERS)
+    return any(_has_marker(window) for window in (head, tail))
+
+
+def _has_marker(window: bytes) -> bool:
+    if not any(seed in window for seed in _SCAN_SEEDS):
+        return False
+    return any(m in window for m in SCAN_MARKERS)
 
 
 def might_have_c2pa(path: str, fmt: str, sites: list[Site]) -> bool:
@@ -214,6 +245,9 @@ def might_have_c2pa(path: str, fmt: str, sites: list[Site]) -> bool:
         return True
     if fmt not in MIME_TYPES:
         return False
+    damaged = any(s.kind is SiteKind.PROBLEM for s in sites)  # the walk may have stopped early
+    if sites and fmt in CARRIER_REPORTED_FORMATS and not damaged:
+        return False  # the carrier walked the whole file and saw no manifest store
     try:
         return _scan_for_markers(path)
     except OSError as err:
@@ -311,7 +345,7 @@ def _blank(state_key: str, lang: str, *, remote_url: str | None = None) -> dict:
         "ai_generated": False,
         "digital_source_types": [],
         "claim_generator": None,
-        "remote_manifest": remote_url is not None,
+        "remote_manifest": state_key == "remote",
         "codes": [],
         "signer": None,
         "signed_at": None,
@@ -320,7 +354,7 @@ def _blank(state_key: str, lang: str, *, remote_url: str | None = None) -> dict:
         "manifest_count": 0,
         "synthetic_hint": False,
         "state_text": tr(f"c2pa.state.not_checked.{state_key}", lang),
-        "remote_url": remote_url,
+        "remote_url": remote_url or None,
         "software_agents": [],
         "ingredient_source_types": [],
     }
@@ -388,15 +422,17 @@ def _is_remote_error(err: Exception) -> bool:
         ("Remote:", "RemoteManifest"))
 
 
-def _read_store(path: str, mime: str, trust_anchors: str | None) -> dict | None:
-    """The manifest store as a dict; None when the file has none. Raises c2pa.C2paError, or
-    C2paError for output the wrapper could not decode."""
+def _read_store(path: str, mime: str,
+                trust_anchors: str | None) -> tuple[dict | None, str | None]:
+    """(the manifest store as a dict or None when the file has none, the URL it was fetched
+    from, which stays None while fetching is off). Raises c2pa.C2paError, or C2paError for
+    output the wrapper could not decode."""
     import c2pa  # noqa: PLC0415
 
     with open(path, "rb") as fh:
         reader = c2pa.Reader.try_create(mime, fh, None, _context(trust_anchors))
         if reader is None:
-            return None
+            return None, None
         with reader:
             text = reader.json()
             remote = None if reader.is_embedded() else reader.get_remote_url()
@@ -406,9 +442,7 @@ def _read_store(path: str, mime: str, trust_anchors: str | None) -> dict | None:
         raise C2paError(f"manifest store JSON: {err}") from err
     if not isinstance(store, dict):
         raise C2paError("manifest store JSON is not an object")
-    if remote:  # only with fetching switched on; kept for completeness
-        store["_remote_url"] = remote
-    return store
+    return store, remote
 
 
 def read_c2pa(path: str, fmt: str, sites: list[Site], lang: str, *,
@@ -433,7 +467,7 @@ def read_c2pa(path: str, fmt: str, sites: list[Site], lang: str, *,
         import c2pa  # noqa: PLC0415
 
         try:
-            store = _read_store(path, mime, anchors)
+            store, remote = _read_store(path, mime, anchors)
         except c2pa.C2paError as err:
             if _is_remote_error(err):
                 url = _remote_url_from(sites, str(err))
@@ -441,8 +475,11 @@ def read_c2pa(path: str, fmt: str, sites: list[Site], lang: str, *,
                     problem("c2pa-remote-not-fetched", lang, detail=url)]
             raise C2paError(str(err)) from err
         if store is None:
-            return None, []
-        remote = store.pop("_remote_url", None)
+            seen = [s.location for s in sites if s.kind is SiteKind.C2PA]
+            if not seen:
+                return None, []
+            # a carrier saw a C2PA box that the library cannot find: damaged or misplaced
+            raise C2paError(f"C2PA data at {seen[0]}, but no readable manifest store")
         result = summarize(store, lang, remote_url=clean_text(remote, 300) if remote else None)
     except (C2paError, ImportError, OSError, ValueError, TypeError, KeyError, AttributeError,
             IndexError, RuntimeError) as err:

@@ -243,7 +243,15 @@ def _apply(rule: Rule, value: _Value, table: HintTable) -> _Match | None:
     return None
 
 
-def _hint(site: Site, match: _Match, lang: str) -> dict:
+def _head(site: Site) -> str:
+    """The first SCAN_CHARS characters of the value, without decoding a huge payload whole."""
+    raw = site.value
+    text = raw[:SCAN_CHARS] if isinstance(raw, str) else raw[: SCAN_CHARS * 4].decode(
+        "utf-8", errors="replace")[:SCAN_CHARS]
+    return text.replace("\x00", " ")
+
+
+def _hint(site: Site, match: _Match, text: str, lang: str) -> dict:
     rule, gen = match.rule, match.generator
     product = gen.product if gen else None
     vendor = gen.vendor if gen else rule.vendor
@@ -253,7 +261,7 @@ def _hint(site: Site, match: _Match, lang: str) -> dict:
     hint = {
         "source": site.carrier,
         "key": clean_text(site.key, 100),
-        "value": clean_text(site.text()),
+        "value": clean_text(text),
         "generator": product,
         "vendor": vendor,
         "kind": rule.kind,
@@ -279,7 +287,7 @@ def metadata_hints(sites: list[Site], lang: str) -> list[dict]:
         name = local_name(site.key)
         if SKIP_KEY_MARK in name.lower() or SKIP_KEY_MARK in site.key.lower():
             continue
-        value = _Value(site.text()[:SCAN_CHARS].replace("\x00", " "))
+        value = _Value(_head(site))
         for rule in table.rules_for(name):
             match = _apply(rule, value, table)
             if match is None:
@@ -288,6 +296,6 @@ def metadata_hints(sites: list[Site], lang: str) -> list[dict]:
             ident = (site.carrier, name, value.text[: MAX_VALUE_CHARS * 4], gen_id, rule.id)
             if ident not in seen:
                 seen.add(ident)
-                hints.append(_hint(site, match, lang))
+                hints.append(_hint(site, match, value.text, lang))
             break
     return hints

@@ -152,6 +152,8 @@ def _metadata_stage(path: str, result: dict, options: CheckOptions, limits: Limi
             code = "resource-limit" if site.key == "resource-limit" else "file-damaged"
             detail = f"{site.key} at {site.location}: {site.text()}"[:300]
             result["problems"].append(problem(code, lang, detail=detail))
+    if err is not None:  # tells later readers (C2PA's byte-scan fallback) the walk stopped early
+        sites.append(Site(SiteKind.PROBLEM, fmt, "container", None, err.code, str(err)[:300]))
     labels, label_problems = read_labels(sites, lang)
     result["implicit_labels"] = labels
     result["problems"].extend(label_problems)

@@ -30,7 +30,7 @@ PLUGIN_MODULES = (
     "aigcverify_gui.dialogs.history_dialog",
 )
 
-EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, EXIT_BINDING = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
+
+    from .binding_check import binding_problem
+
+    problem = binding_problem()
+    if problem:
+        print(f"aigcverify-gui: {problem}", file=sys.stderr)
+        return EXIT_BINDING
 
     # sharp on fractional high-DPI scales (125 %, 150 %): no rounding of the scale factor
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(

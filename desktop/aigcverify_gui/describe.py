@@ -302,29 +302,37 @@ def _detector_node(detector: dict, lang: str) -> Node:
     return node
 
 
-def _group(title_key: str, lang: str, children: list[Node], not_run: bool = False) -> Node:
+def _group(title_key: str, lang: str, children: list[Node], state: str = "ran") -> Node:
+    """state: "ran", "not-run" (stage off or not reached) or "failed" (stage could not run)."""
     if children:
         value = _t("gui.ev.count", lang, count=len(children))
     else:
-        value = _t("gui.ev.not-run" if not_run else "gui.ev.none", lang)
+        value = _t({"ran": "gui.ev.none", "not-run": "gui.ev.not-run",
+                    "failed": "gui.ev.failed"}[state], lang)
     return Node(_t(title_key, lang), value, children)
+
+
+def _stage_state(result: dict, stage: str) -> str:
+    codes = {p.get("code") for p in result.get("problems") or [] if isinstance(p, dict)}
+    if f"{stage}-failed" in codes:
+        return "failed"
+    return "ran" if stage in (result.get("stages") or []) else "not-run"
 
 
 def evidence(result: dict, lang: str) -> list[Node]:
     """Every kind of evidence, one group each (empty groups say "none found" / "not run")."""
-    stages = set(result.get("stages") or [])
     groups = [
         _group("gui.ev.implicit", lang,
                [_label_site(e, lang) for e in result.get("implicit_labels") or []]),
         _group("gui.ev.c2pa", lang, [_c2pa_nodes(result["c2pa"], lang)] if result.get("c2pa") else []),
         _group("gui.ev.explicit", lang,
                [_explicit_node(e, lang) for e in result.get("explicit_labels") or []],
-               not_run="explicit" not in stages),
+               _stage_state(result, "explicit")),
         _group("gui.ev.hints", lang, [_generic_node(h, lang) for h in result.get("metadata_hints") or []]),
         _group("gui.ev.watermarks", lang, [_generic_node(w, lang) for w in result.get("watermarks") or []]),
         _group("gui.ev.detector", lang,
                [_detector_node(result["detector"], lang)] if result.get("detector") else [],
-               not_run="detector" not in stages),
+               _stage_state(result, "detector")),
     ]
     return groups
 

@@ -47,7 +47,7 @@ STAGE_NAMES = ("metadata", "explicit", "detector")
 
 
 class MainWindow(QMainWindow):
-    result_changed = Signal(object)  # the shown result dict, or None
+    result_changed = Signal(object)  # the shown result dict ({} when none)
     entry_updated = Signal(object)  # a QueueEntry after an event changed it
     idle = Signal()  # every file in the queue has reached a final state
     preview_shown = Signal(object)  # PreviewData shown for the selected file
@@ -100,8 +100,8 @@ class MainWindow(QMainWindow):
         self.toolbar.setObjectName("mainToolbar")
         self.toolbar.setMovable(False)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for name in ("open", "open_folder", "paste", None, "cancel", "remove", "recheck", None,
-                     "settings", "history"):
+        # open / open folder / paste are buttons of the drop zone (and Ctrl+O, Ctrl+V)
+        for name in ("cancel", "remove", "recheck", None, "settings", "history"):
             if name is None:
                 self.toolbar.addSeparator()
             else:
@@ -257,7 +257,7 @@ class MainWindow(QMainWindow):
         elif stage == "cancelled":
             entry.state = FileState.CANCELLED
             self._settle(entry)
-        elif isinstance(result, dict):
+        elif isinstance(result, dict) and result:
             entry.result = self._prepared(result, entry)
             if stage == "done":
                 entry.state, entry.stages_done = FileState.DONE, entry.stages_total
@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
         elif not entry.result and entry.path != self._preview_path:
             self._preview_path = ""
             self.result_view.preview.clear("gui.preview.waiting")
-        self.result_changed.emit(entry.result if entry else None)
+        self.result_changed.emit((entry.result or {}) if entry else {})
         self._update_actions()
 
     def _request_preview(self, entry: QueueEntry) -> None:
@@ -497,10 +497,13 @@ class MainWindow(QMainWindow):
             avail = screen.availableGeometry() if screen else None
             if avail is not None:
                 self.resize(min(1280, int(avail.width() * 0.9)), min(820, int(avail.height() * 0.9)))
-        for key, splitter in (("main-split", self.split), ("result-split", self.result_view.split)):
+        for key, splitter, shares in (("main-split", self.split, (1, 3)),
+                                      ("result-split", self.result_view.split, (2, 3))):
             blob = self.settings.blob(key)
-            if blob is not None:
-                splitter.restoreState(blob)
+            if blob is None or not splitter.restoreState(blob):
+                # QSplitter ignores stretch factors while children ask for more than their share
+                total = sum(shares)
+                splitter.setSizes([10_000 * share // total for share in shares])
 
     def save_window_state(self) -> None:
         self.settings.set_blob("geometry", self.saveGeometry())

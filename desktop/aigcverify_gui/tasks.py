@@ -102,7 +102,7 @@ def _default_pool_factory(memory_mb: int) -> PoolFactory:
 class Tasks(QObject):
     """The GUI's background helper. Create once, call close() on exit."""
 
-    # batch id, index in the batch, stage, result dict or None
+    # batch id, index in the batch, stage, result dict ({} when the event carries none)
     check_event = Signal(int, int, str, object)
     batch_started = Signal(int)
     # batch id, BatchStatus, message (the error text for FAILED)
@@ -225,7 +225,10 @@ class Tasks(QObject):
         self.batch_started.emit(batch.id)
 
         def on_event(event) -> None:
-            self.check_event.emit(batch.id, wanted[event.index], event.stage, event.result)
+            # never None through an `object` signal: PySide6 mis-counts references to None
+            # queued across threads, which crashes Python < 3.12 (None is not immortal there)
+            result = event.result if event.result is not None else {}
+            self.check_event.emit(batch.id, wanted[event.index], event.stage, result)
 
         status, message = BatchStatus.DONE, ""
         try:

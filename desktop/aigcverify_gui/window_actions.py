@@ -69,7 +69,6 @@ def retranslate_actions(actions: dict[str, QAction]) -> None:
         tip = t(key)
         shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
-        action.setStatusTip(tip)
 
 
 def refresh_icons(actions: dict[str, QAction]) -> None:

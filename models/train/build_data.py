@@ -7,7 +7,7 @@ here first. Both are stored losslessly as uint8 arrays, so format and size never
 classes apart. A calibration set (real crops of unseen sources and their fakes, 384x384) is
 built the same way.
 
-    python models/train/build_data.py [--sim-seconds 60] [--taef2-share 0.35]
+    python models/train/build_data.py [--sim-steps 1200] [--taef2-share 0.35]
 """
 
 from __future__ import annotations
@@ -102,7 +102,9 @@ def assign_kinds(n: int, taef2_share: float, rng: np.random.Generator) -> list[s
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sim-seconds", type=float, default=120.0, help="training time per simulator")
+    ap.add_argument("--sim-steps", type=int, default=1200, help="training steps per simulator")
+    ap.add_argument("--sim-max-seconds", type=float, default=300.0,
+                    help="wall-clock cap per simulator (slow machines; logged)")
     ap.add_argument("--taef2-share", type=float, default=0.35)
     ap.add_argument("--out", type=Path, default=CACHE)
     args = ap.parse_args()
@@ -119,7 +121,8 @@ def main() -> None:
     sims: dict = {"taef2": load_taef2(DATA / "simulator")}
     sim_log = []
     for j, kind in enumerate(KINDS):
-        model, log = train_simulator(kind, real, args.sim_seconds, seed=SEED + j)
+        model, log = train_simulator(kind, real, args.sim_steps, seed=SEED + j,
+                                     max_seconds=args.sim_max_seconds)
         sims[kind] = model
         sim_log.append(log)
         torch.save(model.state_dict(), args.out / f"sim_{kind}.pt")

@@ -67,6 +67,9 @@ def main() -> None:
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     onnx_path = MODEL_DIR / "model.onnx"
     export(model, onnx_path)
+    # the state dict ships next to the ONNX file: the parity test (tests/core/
+    # test_detect_parity.py) recomputes the torch outputs from it
+    torch.save(model.state_dict(), MODEL_DIR / "weights.pt")
     check = parity(model, onnx_path)
     print(json.dumps({"parity": check}), flush=True)
     if not check["ok"]:

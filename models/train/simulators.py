@@ -60,18 +60,19 @@ class UpsamplingAE(nn.Module):
         return self.forward(x).clamp(0.0, 1.0)
 
 
-def train_simulator(kind: str, crops: np.ndarray, seconds: float, seed: int,
+def train_simulator(kind: str, crops: np.ndarray, steps: int, seed: int, max_seconds: float = 0.0,
                     batch: int = 8, size: int = 64) -> tuple[UpsamplingAE, dict]:
-    """Train one simulator on random size x size cuts of crops (N x H x W x 3 uint8) for a wall
-    time budget; returns the model (eval mode) and a short log."""
+    """Train one simulator for `steps` Adam steps on random size x size cuts of crops
+    (N x H x W x 3 uint8); max_seconds > 0 stops early on a slow machine (logged).
+    Returns the model (eval mode) and a short log."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = UpsamplingAE(kind)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     rng = np.random.default_rng(seed)
-    started, steps, loss_ema = time.monotonic(), 0, None
+    started, done, loss_ema = time.monotonic(), 0, None
     n, h, w, _ = crops.shape
-    while time.monotonic() - started < seconds:
+    while done < steps and not (max_seconds and time.monotonic() - started > max_seconds):
         idx = rng.integers(0, n, batch)
         ys = rng.integers(0, (h - size) // 2 + 1, batch) * 2
         xs = rng.integers(0, (w - size) // 2 + 1, batch) * 2
@@ -81,8 +82,8 @@ def train_simulator(kind: str, crops: np.ndarray, seconds: float, seed: int,
         opt.zero_grad()
         loss.backward()
         opt.step()
-        steps += 1
+        done += 1
         loss_ema = loss.item() if loss_ema is None else 0.98 * loss_ema + 0.02 * loss.item()
     del gen
-    return model.eval(), {"kind": kind, "steps": steps, "l1": round(float(loss_ema or 0), 4),
-                          "seconds": round(seconds, 1)}
+    return model.eval(), {"kind": kind, "steps": done, "l1": round(float(loss_ema or 0), 4),
+                          "seconds": round(time.monotonic() - started, 1)}

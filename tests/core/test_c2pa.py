@@ -5,19 +5,27 @@ test points the file at a listener on 127.0.0.1 and checks that our reader never
 while a positive control (the library's own defaults) does.
 """
 
+import datetime
 import http.server
+import json
 import multiprocessing
 import threading
+import time
 
 import c2pa
 import jsonschema
 import pytest
 from tests.fixtures.c2pa_fixtures import (
+    SIGNABLE,
+    LocalTsa,
     SigningChain,
     make_c2pa_edit,
     make_c2pa_jpeg,
     make_c2pa_png,
+    manifest_definition,
     plain_jpeg_bytes,
+    plain_media,
+    sign_bytes,
     signing_chain,
 )
 
@@ -29,7 +37,11 @@ from aigcverify.c2pa_check import (
     read_c2pa,
     summarize,
 )
+from aigcverify.carriers import carrier_for
 from aigcverify.carriers.base import Site, SiteKind
+from aigcverify.limits import DEFAULT_LIMITS
+from aigcverify.metadata import expand
+from aigcverify.sniff import sniff
 
 
 class _Listener:
@@ -143,6 +155,46 @@ def test_ingredient_history_with_ai_parent_gives_hint(tmp_path):
     assert result["synthetic_hint"] is True
 
 
+@pytest.mark.parametrize("fmt", sorted(SIGNABLE))
+def test_every_signable_format_through_the_real_carriers(tmp_path, fmt):
+    """Sign a real file of each format, read it the way the pipeline does (sniff, carrier,
+    XMP/EXIF expansion) and check: the carrier reports the manifest store exactly for the
+    formats in CARRIER_REPORTED_FORMATS (the others rely on the byte scan), and the adapter
+    reads the manifest in every format."""
+    data, mime = plain_media(fmt, tmp_path)
+    path = tmp_path / f"signed.{fmt}"
+    path.write_bytes(sign_bytes(data, mime, manifest_definition(title=path.name)))
+    with open(path, "rb") as fh:
+        sniffed = sniff(fh, path.name).format
+        sites = expand(list(carrier_for(sniffed).sites(fh, sniffed, DEFAULT_LIMITS)),
+                       DEFAULT_LIMITS)
+    assert sniffed == fmt
+    reported = any(s.kind is SiteKind.C2PA for s in sites)
+    assert reported == (fmt in c2pa_check.CARRIER_REPORTED_FORMATS)
+    result, problems = read_c2pa(str(path), fmt, sites, "en")
+    assert problems == []
+    assert (result["state"], result["ai_generated"], result["title"]) == ("valid", True, path.name)
+    # and the same file without its manifest reads as "no C2PA" without a library call
+    plain = tmp_path / f"plain.{fmt}"
+    plain.write_bytes(data)
+    with open(plain, "rb") as fh:
+        plain_sites = expand(list(carrier_for(fmt).sites(fh, fmt, DEFAULT_LIMITS)),
+                             DEFAULT_LIMITS)
+    assert read_c2pa(str(plain), fmt, plain_sites, "en") == (None, [])
+
+
+def test_remote_link_found_by_the_real_xmp_expander(tmp_path):
+    path = make_c2pa_jpeg(tmp_path / "remote.jpg", remote_url="https://example.invalid/m.c2pa")
+    with open(path, "rb") as fh:
+        sites = expand(list(carrier_for("jpeg").sites(fh, "jpeg", DEFAULT_LIMITS)),
+                       DEFAULT_LIMITS)
+    assert [s.text() for s in sites if s.kind is SiteKind.C2PA_REMOTE] == [
+        "https://example.invalid/m.c2pa"]
+    result, problems = read_c2pa(str(path), "jpeg", sites, "en")
+    assert result["remote_manifest"] is True and result["state"] == "not_checked"
+    assert [p["code"] for p in problems] == ["c2pa-remote-not-fetched"]
+
+
 # --- tampering and trust ----------------------------------------------------------------------
 
 
@@ -176,9 +228,12 @@ def test_offline_settings_content():
     assert OFFLINE_SETTINGS["verify"]["remote_manifest_fetch"] is False
     assert OFFLINE_SETTINGS["verify"]["ocsp_fetch"] is False
     assert OFFLINE_SETTINGS["core"]["allowed_network_hosts"] == []
+    assert OFFLINE_SETTINGS["verify"]["verify_timestamp_trust"] is False  # no anchors: see below
     anchored = offline_settings("PEM")
     assert anchored["trust"] == {"trust_anchors": "PEM"}
+    assert anchored["verify"]["verify_timestamp_trust"] is True
     assert "trust" not in OFFLINE_SETTINGS  # a copy, not a mutation
+    assert OFFLINE_SETTINGS["verify"]["verify_timestamp_trust"] is False
 
 
 def test_remote_manifest_is_reported_and_never_fetched(tmp_path, listener, result_schema):
@@ -251,10 +306,14 @@ def test_plain_jpeg_never_loads_a_reader(tmp_path, monkeypatch):
     signed = make_c2pa_jpeg(tmp_path / "signed.jpg")
     assert _read(signed)[0]["ai_generated"] is True
     assert len(calls) == 1
-    # a carrier's C2PA site makes the library run even without a marker; no manifest -> None
-    site = Site(SiteKind.C2PA, "jpeg-app11", "APP11 #1")
-    assert _read(plain, sites=[site]) == (None, [])
+    # a carrier's C2PA site makes the library run even without a marker; when the library then
+    # finds no manifest store, the C2PA data the carrier saw is reported as unreadable
+    site = Site(SiteKind.C2PA, "c2pa", "APP11 #1")
+    result, problems = _read(plain, sites=[site])
     assert len(calls) == 2
+    assert result["state"] == "not_checked" and result["remote_manifest"] is False
+    assert [p["code"] for p in problems] == ["c2pa-unreadable"]
+    assert "APP11 #1" in problems[0]["detail"]
 
 
 def test_marker_scan_windows(tmp_path):
@@ -374,3 +433,49 @@ def test_reader_works_in_a_forked_worker(tmp_path):
     state = queue.get(timeout=30)
     proc.join(30)
     assert (state, proc.exitcode) == ("valid", 0)
+
+
+@pytest.mark.parametrize("kwargs,verdict,reason", [
+    ({}, "confirmed", "c2pa-ai"),
+    ({"tamper": True}, "suspected", "c2pa-ai-unverified"),
+    ({"source_type": "algorithmicMedia"}, "suspected", "c2pa-hint"),
+    ({"source_type": None}, "none", "none"),
+    ({"remote_url": "https://example.invalid/m.c2pa"}, "none", "none"),
+])
+def test_pipeline_verdicts_from_c2pa(tmp_path, kwargs, verdict, reason, result_schema):
+    from aigcverify.pipeline import CheckOptions, check_file
+
+    path = make_c2pa_jpeg(tmp_path / "f.jpg", **kwargs)
+    result = check_file(path, CheckOptions(detector=False, explicit=False, lang="en"))
+    assert (result["verdict"], result["reason"]["code"]) == (verdict, reason)
+    jsonschema.validate(result, result_schema)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not LocalTsa.available(), reason="needs the openssl command as a local TSA")
+def test_timestamped_signature_outlives_its_certificate(tmp_path):
+    """Certificates expire after about a year; an RFC 3161 timestamp proves the signature was
+    made while it was valid. Offline (no anchors) the adapter must still say "valid", where the
+    library's strict default says "invalid" (signingCredential.expired); with anchors the TSA
+    must chain to them and the result is "trusted"."""
+    chain = signing_chain(lifetime_s=3)
+    with LocalTsa(chain, tmp_path) as tsa:
+        path = make_c2pa_jpeg(tmp_path / "ts.jpg", chain=chain, tsa_url=tsa.url)
+    assert tsa.requests == 1
+    time.sleep(max(0.0, (chain.expires - datetime.datetime.now(datetime.UTC)).total_seconds())
+               + 1.5)  # let the signing certificate expire (X.509 times have 1 s resolution)
+    result, problems = _read(path)
+    assert (result["state"], problems) == ("valid", [])
+    assert result["signed_at"].startswith(str(datetime.datetime.now(datetime.UTC).year))
+    # Control: trusting timestamps without any TSA anchor turns the same file "invalid".
+    strict = offline_settings()
+    strict["verify"]["verify_timestamp_trust"] = True
+    ctx = c2pa.Context.from_dict(strict)
+    try:
+        with open(path, "rb") as fh, c2pa.Reader("image/jpeg", fh, None, ctx) as reader:
+            store = json.loads(reader.json())
+    finally:
+        ctx.close()
+    assert store["validation_state"] == "Invalid"
+    assert "signingCredential.expired" in [s["code"] for s in store["validation_status"]]
+    assert _read(path, trust_anchors=chain.root_pem)[0]["state"] == "trusted"

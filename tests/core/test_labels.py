@@ -467,17 +467,27 @@ def test_entries_fit_the_result_schema(validate_result):
 
 @needs_openssl
 def test_pinned_key_path_with_a_test_key(tmp_path, monkeypatch):
-    """The verified-pinned path, with a key of our own standing in for a producer's."""
+    """The verified-pinned path, with a key of our own standing in for a producer's. The pinned
+    table stores x only (the even-y point, as MiniMax writes it), so an even-y key is used."""
     from aigcverify.labels import sm2
 
-    label = _signed_label(tmp_path, ContentProducer="TestProducer")
-    pubsd = json.loads(label["ReservedCode1"])["SecurityData"]["PubSD"]
-    key = sm2.parse_public_key(bytes.fromhex(pubsd[1]["KeyValue"]))
+    for attempt in range(40):
+        label = {**SAMPLE_LABEL, "ContentProducer": "TestProducer"}
+        spki, sig = openssl_sm2_sign(a1_message(label), tmp_path, key_name=f"k{attempt}")
+        key = sm2.parse_public_key(spki)
+        if key.y % 2 == 0:
+            break
+    label["ReservedCode1"] = security_data(sig, spki)
     monkeypatch.setitem(PINNED_KEYS, key.x_hex, {"signer": "Test", "producers": "TestProducer",
                                                  "source": "test", "confidence": "C"})
     result = check_security("ReservedCode1", label, "en")
     assert (result["status"], result["signer"]) == ("verified-pinned", "Test")
-    # without the carried key the pinned key alone still verifies (the even-y point only)
+    # without the carried key, the pinned key of the named producer is used on its own
+    pubsd = json.loads(label["ReservedCode1"])["SecurityData"]["PubSD"]
     keyless = json.dumps({"SecurityData": {"Type": "TC260PG", "Version": 1, "PubSD": pubsd[:1]}})
     result = check_security("ReservedCode1", dict(label, ReservedCode1=keyless), "en")
-    assert result["status"] == ("verified-pinned" if key.y % 2 == 0 else "failed")
+    assert result["status"] == "verified-pinned"
+    # the same x with the odd y is another key: never taken for the pinned one
+    odd = b"\x03" + key.x.to_bytes(32, "big")
+    label["ReservedCode1"] = security_data(sig, odd)
+    assert check_security("ReservedCode1", label, "en")["status"] == "failed"

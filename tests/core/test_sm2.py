@@ -11,7 +11,8 @@ from tests.fixtures.doc_fixtures import openssl_available, openssl_sm2_sign
 
 needs_openssl = pytest.mark.skipif(not openssl_available(), reason="openssl with SM2 not installed")
 
-MESSAGE = b'"Label":"1","ContentProducer":"001191310104MACE0YX63918020","ProduceID":"142569260085903360"'
+MESSAGE = (b'"Label":"1","ContentProducer":"001191310104MACE0YX63918020",'
+           b'"ProduceID":"142569260085903360"')
 
 
 def _sec1(key: sm2.PublicKey, compressed: bool = False) -> bytes:

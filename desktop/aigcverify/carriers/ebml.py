@@ -1,10 +1,11 @@
 """Matroska and WebM (EBML): Segment Info and Tags.
 
 GB 45438 video labels are a ``SimpleTag`` with ``TagName`` ``AIGC`` and ``TagString`` JSON.
-Tags often sit after the clusters; the ``SeekHead`` says where, so the reader jumps there and
-never reads a Cluster. Without a SeekHead entry it walks the Segment's children by their
-sizes (one header read per cluster). A live-stream cluster of unknown size ends the walk,
-since it cannot be skipped without reading its blocks.
+Tags often sit after the clusters. When the file has a ``SeekHead`` the reader does what
+players do: it reads the level-1 elements up to the first Cluster, then jumps to the Tags
+(and further SeekHeads) the index lists, never touching a Cluster. Without a SeekHead it walks
+the Segment's children by their sizes (one header read per cluster). A live-stream cluster of
+unknown size ends the walk, since it cannot be skipped without reading its blocks.
 """
 
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from .base import Site, SiteKind
 __all__ = ["FORMATS", "sites"]
 
 FORMATS = ("mkv", "webm")
+MAX_RECURSION = 200  # whatever Limits say, recursion stays far below Python's stack limit
 
 EBML_HEADER = 0x1A45DFA3
 SEGMENT = 0x18538067
@@ -60,6 +62,8 @@ class _Walk:
             raise LimitExceeded(f"more than {self.limits.max_structures} EBML elements")
 
     def read_at(self, pos: int, n: int, what: str) -> bytes:
+        if n < 0 or pos < 0:
+            raise CarrierError(f"{what}: impossible read of {n} bytes at {pos}")
         self.f.seek(pos)
         b = self.f.read(n)
         if len(b) != n:
@@ -159,6 +163,7 @@ def _segment(walk: _Walk, seg: _El, end: int, path: str) -> Iterator[Site]:
     targets: list[tuple[int, int]] = []  # (element id, position) from SeekHeads
     pos = seg.body
     damage: VerifyError | None = None  # raised after the SeekHead targets were followed
+    indexed = False  # a SeekHead was read
     while pos < end:
         walk.count()
         el = walk.header(pos, end)
@@ -174,10 +179,13 @@ def _segment(walk: _Walk, seg: _El, end: int, path: str) -> Iterator[Site]:
                                         f"the segment")
             break
         if el.id in SEGMENT_READERS:
+            indexed = indexed or el.id == SEEK_HEAD
             done.add(el.start)
             yield from _read(walk, el, seg, end, path, targets)
-        elif el.id == CLUSTER and any(t == TAGS and p not in done for t, p in targets):
-            break  # the SeekHead knows where the Tags are: jump instead of walking clusters
+        elif el.id == CLUSTER and indexed:
+            # with a SeekHead, trust it as players do: jump to the Tags it lists instead of
+            # walking the clusters (each a seek, which is slow on spinning disks)
+            break
         pos = el.end
     # follow SeekHead entries to what the walk has not reached (Tags after the clusters)
     i = 0
@@ -245,19 +253,18 @@ def _seek_entries(walk: _Walk, head: _El, end: int, base: int,
             continue
         eid = position = None
         for child in _children(walk, seek, seek.end, f"{path}/Seek"):
-            if child.id == SEEK_ID and child.end is not None and child.end - child.body <= 4:
-                eid = int.from_bytes(walk.read_at(child.body, child.end - child.body, "SeekID"),
-                                     "big")
-            elif child.id == SEEK_POSITION and child.end is not None and child.end - child.body <= 8:
-                position = int.from_bytes(
-                    walk.read_at(child.body, child.end - child.body, "SeekPosition"), "big")
+            n = (child.end or child.body) - child.body
+            if child.id == SEEK_ID and n <= 4:
+                eid = int.from_bytes(walk.read_at(child.body, n, "SeekID"), "big")
+            elif child.id == SEEK_POSITION and n <= 8:
+                position = int.from_bytes(walk.read_at(child.body, n, "SeekPosition"), "big")
         if eid in SEGMENT_READERS and position is not None:
             yield eid, base + position
 
 
 def _simple_tag(walk: _Walk, st: _El, path: str, depth: int) -> Iterator[Site]:
-    if depth > walk.limits.max_depth:
-        raise LimitExceeded(f"{path}: SimpleTags nested deeper than {walk.limits.max_depth}")
+    if depth > min(walk.limits.max_depth, MAX_RECURSION):
+        raise LimitExceeded(f"{path}: SimpleTags nested deeper than {depth - 1}")
     if st.end is None:
         raise CarrierError(f"{path}: SimpleTag of unknown size")
     name: str | None = None

@@ -15,6 +15,7 @@ from .base import Site, SiteKind
 __all__ = ["FORMATS", "sites"]
 
 FORMATS = ("flv",)
+MAX_RECURSION = 200  # whatever Limits say, recursion stays far below Python's stack limit
 
 TAG_SCRIPT = 18
 MAX_TAGS_SCANNED = 32  # metadata comes first; a label further in is not where readers look
@@ -37,6 +38,7 @@ class _Amf:
     def __init__(self, data: bytes, base: int, limits: Limits) -> None:
         self.data, self.base, self.limits = data, base, limits
         self.strings: list[tuple[str, int, int]] = []  # (path, start, end) in data
+        self.values = 0
 
     def _need(self, p: int, n: int) -> None:
         if p + n > len(self.data):
@@ -54,6 +56,9 @@ class _Amf:
         return self.data[start:start + n].decode("utf-8", errors="replace"), start, start + n
 
     def value(self, p: int, path: str, depth: int) -> int:
+        self.values += 1
+        if self.values > self.limits.max_structures:
+            raise LimitExceeded(f"more than {self.limits.max_structures} AMF0 values")
         self._need(p, 1)
         t = self.data[p]
         p += 1
@@ -62,6 +67,8 @@ class _Amf:
             return p + AMF_FIXED_SIZES[t]
         if t in (AMF_STRING, AMF_LONG_STRING, AMF_XML_DOCUMENT):
             _, start, p = self.string(p, 2 if t == AMF_STRING else 4)
+            if len(self.strings) >= self.limits.max_sites:
+                raise LimitExceeded(f"more than {self.limits.max_sites} AMF0 strings")
             self.strings.append((path, start, p))
             return p
         if t == AMF_OBJECT:
@@ -91,8 +98,8 @@ class _Amf:
         return p  # some writers end the top-level array at the tag end without a marker
 
     def _depth(self, depth: int, path: str) -> None:
-        if depth > self.limits.max_depth:
-            raise LimitExceeded(f"AMF0 objects nested deeper than {self.limits.max_depth} "
+        if depth > min(self.limits.max_depth, MAX_RECURSION):
+            raise LimitExceeded(f"AMF0 objects nested deeper than {depth - 1} "
                                 f"at {path or 'top'}")
 
 
@@ -155,7 +162,11 @@ def _script(data: bytes, base: int, limits: Limits, loc: str) -> Iterator[Site]:
     if not data or data[0] != AMF_STRING:
         raise CarrierError(f"{loc}: script data does not start with a name")
     name, _, p = amf.string(1, 2)
-    amf.value(p, "", 0)
+    damage: VerifyError | None = None
+    try:
+        amf.value(p, "", 0)
+    except VerifyError as e:
+        damage = e  # what was read before the damage still counts
     for path, start, end in amf.strings:
         where = f"{loc}/{name}/{path}"
         raw = data[start:end]
@@ -165,3 +176,5 @@ def _script(data: bytes, base: int, limits: Limits, loc: str) -> Iterator[Site]:
             key = path if name == META_NAME else f"{name}.{path}"
             yield Site(SiteKind.FIELD, "flv-metadata", where, base + start, key=key,
                        value=raw.decode("utf-8", errors="replace"))
+    if damage is not None:
+        raise damage

@@ -102,7 +102,8 @@ class _Region:
 
     def read(self, pos: int, n: int) -> bytes:
         if pos < 0 or n < 0 or pos + n > self.size:
-            raise TruncatedError(f"ID3 read of {n} bytes at +{pos} passes the tag end ({self.size})")
+            raise TruncatedError(f"ID3 read of {n} bytes at +{pos} passes the tag end "
+                                 f"({self.size})")
         if self.data is not None:
             return self.data[pos:pos + n]
         self.f.seek(self.base + pos)
@@ -271,8 +272,8 @@ def _tag_sites(f: BinaryIO, h: TagHeader, limits: Limits, spend: Spend, file_end
             raise LimitExceeded(f"unsynchronised ID3 tag of {size} bytes")
         spend(size, "ID3 tag")
         f.seek(base)
-        region = _Region(f, base, 0, _deunsync(f.read(size)))
-        region.size = len(region.data or b"")
+        data = _deunsync(f.read(size))
+        region = _Region(f, base, len(data), data)
     else:
         region = _Region(f, base, size)
 
@@ -319,8 +320,8 @@ def _tag_sites(f: BinaryIO, h: TagHeader, limits: Limits, spend: Spend, file_end
             loc = f"{where}/{fid}[{n}]"
             try:
                 # damage inside one frame (bad encoding byte, bad zlib) spoils only that frame
-                data = _undo_flags(region.read(body_pos, fsize), flags, h, limits, fid)
-                found = [] if data is None else list(_frame_sites(fid, data, loc,
+                body = _undo_flags(region.read(body_pos, fsize), flags, h, limits, fid)
+                found = [] if body is None else list(_frame_sites(fid, body, loc,
                                                                   region.offset(body_pos)))
             except (CarrierError, LimitExceeded) as e:
                 found = [Site(SiteKind.PROBLEM, "id3", loc, region.offset(body_pos),

@@ -7,7 +7,8 @@ list, ``udta`` ``©xxx`` text atoms and an XMP ``uuid`` box. HEIF/AVIF keep XMP 
 items of the top-level ``meta`` located through ``iloc``.
 
 The walker reads box headers and seeks over everything else: ``mdat`` (possibly before
-``moov`` and GBs long), ``moof`` fragments and sample tables are never read.
+``moov`` and GBs long) and sample tables are never read; in a fragmented file the walk ends at
+the first ``moof`` after ``moov``.
 """
 
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from .base import Site, SiteKind
 __all__ = ["FORMATS", "sites", "XMP_UUID", "C2PA_UUID"]
 
 FORMATS = ("mp4", "mov", "m4a", "heif", "avif")
+MAX_RECURSION = 200  # whatever Limits say, recursion stays far below Python's stack limit
 
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
 C2PA_UUID = bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
@@ -62,6 +64,8 @@ class _Walk:
             raise LimitExceeded(f"more than {self.limits.max_structures} boxes")
 
     def read_at(self, pos: int, n: int, what: str) -> bytes:
+        if n < 0 or pos < 0:
+            raise CarrierError(f"{what}: impossible read of {n} bytes at {pos}")
         self.f.seek(pos)
         b = self.f.read(n)
         if len(b) != n:
@@ -146,8 +150,14 @@ def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
 
 
 def _top(walk: _Walk) -> Iterator[Site]:
+    seen_moov = False
     for box in _boxes(walk, 0, walk.size, ""):
+        if box.type == b"moof" and seen_moov:
+            # fragments follow the initialisation segment (moov, uuid boxes) up to the end;
+            # like players we stop here instead of walking thousands of moof/mdat pairs
+            return
         if box.type == b"moov":
+            seen_moov = True
             yield from _contained(walk, _container(walk, box, "moov", 1), "moov", box.start)
         elif box.type == b"meta":
             yield from _contained(walk, _meta(walk, box, "meta"), "meta", box.start)
@@ -164,8 +174,8 @@ CONTAINER_CHILDREN: dict[bytes, set[bytes]] = {
 
 
 def _container(walk: _Walk, box: _Box, path: str, depth: int) -> Iterator[Site]:
-    if depth > walk.limits.max_depth:
-        raise LimitExceeded(f"{path}: boxes nested deeper than {walk.limits.max_depth}")
+    if depth > min(walk.limits.max_depth, MAX_RECURSION):
+        raise LimitExceeded(f"{path}: boxes nested deeper than {depth - 1}")
     wanted = CONTAINER_CHILDREN[box.type]
     seen: dict[bytes, int] = {}
     for child in _boxes(walk, box.body, box.end, path):
@@ -193,7 +203,7 @@ def _udta_text(walk: _Walk, box: _Box, path: str) -> Iterator[Site]:
     atom holding 'data' boxes; other payloads are delivered raw."""
     data = walk.body(box, path)
     if data[4:8] == b"data":
-        for key, value, off in _data_values(walk, box, path):
+        for _, value, off in _data_values(walk, box, path):
             yield Site(SiteKind.FIELD, "mp4-udta", path, off, key=box.name, value=value)
         return
     texts = _qt_strings(data)
@@ -407,6 +417,7 @@ def _iloc(walk: _Walk, box: _Box, path: str) -> dict[int, tuple[int, int, list[t
         p += 2
         extents = []
         for _e in range(n_ext):
+            walk.count()  # zero-size fields make extents free: count them like boxes
             p += idx_size
             e_off = _uint(data, p, off_size, "iloc") if off_size else 0
             p += off_size
@@ -433,7 +444,7 @@ def _item_data(walk: _Walk, loc: tuple[int, int, list[tuple[int, int]]], idat: _
     for e_off, e_len in extents:
         start = (lo if method == 1 else 0) + base + e_off
         length = e_len or (hi - start)  # length 0 means "to the end"
-        if start < lo or start + length > hi:
+        if start < lo or start > hi or length < 0 or start + length > hi:
             raise TruncatedError(f"{path}: item extent {start}+{length} lies outside its data")
         total += length
         if total > walk.limits.max_metadata_bytes:

@@ -41,15 +41,20 @@ HEAD_PAGES = 2  # the explicit text prompt sits at the start or the end (GB 4543
 TAIL_PAGES = 1
 TEXT_CHARS = 4000
 RAW_SCAN_HITS = 16
+RAW_CHUNK = 1024 * 1024
+RAW_KEY_BACK = 64  # a key name (/XAIGCY) starts at most this far before its "AIGC"
 MAX_PDF_STRING = 1024 * 1024
 
 # What pypdf raises on hostile input besides its own errors (it parses with plain Python):
-# malformed objects surface as KeyError/TypeError/AttributeError/IndexError/ValueError,
-# deep nesting as RecursionError, bad streams as zlib.error/struct.error, and odd
-# numbers as OverflowError, a missing AES backend as DependencyError. All mean "this PDF structure is broken".
+# malformed objects surface as KeyError/TypeError/AttributeError/IndexError/ValueError, deep
+# nesting as RecursionError, bad streams as zlib.error/struct.error, odd numbers as
+# OverflowError, a missing AES backend as DependencyError, an unknown filter as
+# NotImplementedError, and some structure checks are plain `assert`s (AssertionError, e.g. an
+# object stream whose /Type is not /ObjStm). All mean "this PDF structure is broken".
 PYPDF_FAILURES: tuple[type[BaseException], ...] = (
-    PyPdfError, DependencyError, KeyError, TypeError, AttributeError, IndexError, ValueError, RecursionError,
-    zlib.error, struct.error, OverflowError, UnicodeError, EOFError,
+    PyPdfError, DependencyError, KeyError, TypeError, AttributeError, IndexError, ValueError,
+    RecursionError, zlib.error, struct.error, OverflowError, UnicodeError, EOFError,
+    NotImplementedError, AssertionError,
 )
 
 _RAW_AIGC = re.compile(rb"/([A-Za-z0-9_#]*AIGC[A-Za-z0-9_#]*)\s*([(<])")
@@ -126,20 +131,36 @@ def _hex_string(data: bytes, pos: int) -> bytes | None:
 
 
 def _raw_scan(f: BinaryIO, limits: Limits) -> list[Site]:
-    """Uncompressed /AIGC entries found by pattern, for PDFs pypdf cannot open."""
-    f.seek(0)
-    data = f.read(limits.max_metadata_bytes)
+    """Uncompressed /AIGC entries found by pattern, for PDFs pypdf cannot open (or opened
+    without their label). Reads in chunks: most PDFs never contain "AIGC" at all."""
     found: list[Site] = []
-    for m in _RAW_AIGC.finditer(data):
-        if len(found) >= RAW_SCAN_HITS:
+    scanned = 0
+    pos = 0
+    while scanned < limits.max_total_metadata and len(found) < RAW_SCAN_HITS:
+        f.seek(pos)
+        chunk = f.read(RAW_CHUNK)
+        if not chunk:
             break
-        start = m.start(2)
-        raw = _literal_string(data, start) if m.group(2) == b"(" else _hex_string(data, start)
-        if raw is None:
-            continue
-        key = m.group(1).decode("latin-1")
-        found.append(Site(SiteKind.FIELD, "pdf-info", f"raw scan /{key}", offset=start,
-                          key=key, value=decode_pdf_text_string(raw)))
+        scanned += len(chunk)
+        hit = chunk.find(b"AIGC")
+        while hit >= 0 and len(found) < RAW_SCAN_HITS:
+            start = max(0, pos + hit - RAW_KEY_BACK)
+            f.seek(start)
+            window = f.read(RAW_KEY_BACK + 64 + MAX_PDF_STRING)
+            m = _RAW_AIGC.search(window, 0, RAW_KEY_BACK + 64)
+            if m and m.start() <= pos + hit - start and not any(s.offset == start + m.start(2)
+                                                                for s in found):
+                raw = (_literal_string(window, m.start(2)) if m.group(2) == b"("
+                       else _hex_string(window, m.start(2)))
+                if raw is not None:
+                    key = m.group(1).decode("latin-1")
+                    found.append(Site(SiteKind.FIELD, "pdf-info", f"raw scan /{key}",
+                                      offset=start + m.start(2), key=key,
+                                      value=decode_pdf_text_string(raw)))
+            hit = chunk.find(b"AIGC", hit + 4)
+        pos += len(chunk) - 8  # overlap: a key cut at the chunk border is seen again
+        if len(chunk) < RAW_CHUNK:
+            break
     return found
 
 

@@ -16,6 +16,7 @@ from .base import Site, SiteKind
 __all__ = ["FORMATS", "sites"]
 
 FORMATS = ("wav", "avi")
+MAX_RECURSION = 200  # whatever Limits say, recursion stays far below Python's stack limit
 
 RIFF_MAGICS = (b"RIFF", b"RF64", b"BW64")
 FORM_OF_FORMAT = {"wav": b"WAVE", "avi": b"AVI "}
@@ -51,6 +52,8 @@ class _Walk:
             raise LimitExceeded(f"{what}: metadata of this file exceeds the total limit")
 
     def read_at(self, pos: int, n: int, what: str) -> bytes:
+        if n < 0 or pos < 0:
+            raise CarrierError(f"{what}: impossible read of {n} bytes at {pos}")
         self.f.seek(pos)
         b = self.f.read(n)
         if len(b) != n:
@@ -130,8 +133,8 @@ def _avi_extensions(walk: _Walk, pos: int) -> Iterator[Site]:
 
 def _chunks(walk: _Walk, pos: int, end: int, path: str, *, depth: int, top: bool,
             info: bool = False, lenient: bool = False) -> Iterator[Site]:
-    if depth > walk.limits.max_depth:
-        raise LimitExceeded(f"RIFF lists nested deeper than {walk.limits.max_depth}")
+    if depth > min(walk.limits.max_depth, MAX_RECURSION):
+        raise LimitExceeded(f"RIFF lists nested deeper than {depth - 1}")
     while pos + 8 <= end:
         walk.count()
         h = walk.read_at(pos, 8, "RIFF chunk header")
@@ -147,6 +150,8 @@ def _chunks(walk: _Walk, pos: int, end: int, path: str, *, depth: int, top: bool
         body = pos + 8
         loc = f"{path}/{cid.decode('latin-1')}"
         if body + n > end:
+            if lenient:
+                return  # bytes after the RIFF form that only look like a chunk (an ID3v1 tag)
             raise TruncatedError(f"{loc}: chunk of {n} bytes passes the end at {end}")
         yield from _chunk(walk, cid, body, n, loc, depth, top, info)
         pos = body + n
@@ -183,7 +188,8 @@ def _chunk(walk: _Walk, cid: bytes, body: int, n: int, loc: str, depth: int, top
         return
     if "AIGC" in cid.decode("latin-1").upper():
         value = _text(walk.payload(body, n, loc))
-        yield Site(SiteKind.FIELD, CHUNK_CARRIER[fmt], loc, body, key=cid.decode("latin-1"), value=value)
+        yield Site(SiteKind.FIELD, CHUNK_CARRIER[fmt], loc, body, key=cid.decode("latin-1"),
+                   value=value)
     elif cid in ID3_CHUNKS:
         header = id3.read_tag_header(walk.f, body)
         if header is None:

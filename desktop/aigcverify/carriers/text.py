@@ -30,13 +30,19 @@ MAX_FRONT_MATTER_CHARS = 256 * 1024
 MAX_META_SITES = 100
 MAX_EMBEDDED_COPIES = 8
 MAX_JSON_OBJECT_CHARS = 1024 * 1024
+HTML_PARSE_CHARS = 1024 * 1024  # parsed in full at the start of a page...
+HTML_TAIL_CHARS = 256 * 1024  # ...and at its end
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 _FRONT_OPEN = re.compile(r"\A---[ \t]*\r?\n")
 _FRONT_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)
 _EMBEDDED_FRONTMATTER = re.compile(r'"frontmatter"\s*:\s*\{')
 _EMBEDDED_AIGC = re.compile(r'"AIGC"\s*:\s*\{')
-_SKIP_TEXT_TAGS = {"script", "style", "template", "noscript"}
+_SKIP_TEXT_TAGS = {"script", "style", "template", "noscript", "title"}  # not page content
+# tags that break a line when rendered: their boundaries separate text pieces
+_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
+               "section", "article", "header", "footer", "blockquote", "pre", "hr", "table"}
+_META_TAG = re.compile(r"<meta\b[^>]{0,65536}>", re.I)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
@@ -96,7 +102,7 @@ def _front_matter(text: str, encoding: str, bom: int) -> tuple[list[Site], int]:
     yaml_text = text[opening.end():closing.start()]
     last_line = text.count("\n", 0, closing.start()) + 1
     offset = bom + len(text[:opening.end()].encode(encoding, errors="replace"))
-    body_start = closing.end() + 1 if text[closing.end():closing.end() + 1] == "\n" else closing.end()
+    body_start = closing.end() + (text[closing.end():closing.end() + 1] == "\n")
     site = Site(SiteKind.FRONT_MATTER, "front-matter", f"front matter, lines 2-{last_line}",
                 offset=offset, value=yaml_text)
     return [site], body_start
@@ -161,6 +167,8 @@ class _HtmlScan(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP_TEXT_TAGS:
             self.skip_depth += 1
+        elif tag in _BLOCK_TAGS:
+            self.handle_data("\n")
         if tag != "meta" or len(self.sites) >= MAX_META_SITES:
             return
         values = {k: v or "" for k, v in attrs}
@@ -176,12 +184,14 @@ class _HtmlScan(HTMLParser):
                                key=key, value=values.get("content", "")))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _SKIP_TEXT_TAGS:
+        if tag not in _SKIP_TEXT_TAGS:  # <script/> opens nothing
             self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP_TEXT_TAGS and self.skip_depth:
             self.skip_depth -= 1
+        elif tag in _BLOCK_TAGS:
+            self.handle_data("\n")
 
     def handle_data(self, data: str) -> None:
         if self.skip_depth or self.text_len > self.text_limit:
@@ -194,10 +204,51 @@ class _HtmlScan(HTMLParser):
         return re.sub(r"\s*\n\s*", "\n", joined).strip()
 
 
+def _feed(scan: _HtmlScan, html: str) -> Site | None:
+    """Parse html into scan; a PROBLEM site when html.parser gives up part-way."""
+    try:
+        scan.feed(html)
+        scan.close()
+    except AssertionError as e:
+        # html.parser reports some malformed declarations (`<![foo`) by assertion; what was
+        # collected before that point still counts
+        return Site(SiteKind.PROBLEM, "html-meta", f"line {scan.getpos()[0]}",
+                    key="html-parse-error", value=str(e)[:200])
+    return None
+
+
+def _html_sites(text: str, bom: int, limits: Limits) -> Iterator[Site]:
+    """HTML: meta tags, embedded front matter copies, visible text at the start and end.
+
+    html.parser is pure Python (a few MB/s), so a long page is parsed in full only at its
+    start and end; in the middle only <meta> tags are picked out (by a C regex) and parsed."""
+    head_html = text[:HTML_PARSE_CHARS]
+    scan = _HtmlScan(limits.max_text_bytes)
+    problem = _feed(scan, head_html)
+    if problem:
+        yield problem
+    sites = scan.sites
+    body = scan.text()
+    tail_body = None
+    if len(text) > HTML_PARSE_CHARS:
+        middle = text[HTML_PARSE_CHARS:len(text) - HTML_TAIL_CHARS]
+        metas = _HtmlScan(limits.max_text_bytes)
+        _feed(metas, "\n".join(m.group(0) for m in _META_TAG.finditer(middle)))
+        tail = _HtmlScan(limits.max_text_bytes)
+        cut = max(HTML_PARSE_CHARS, len(text) - HTML_TAIL_CHARS)
+        _feed(tail, text[max(cut, text.find("<", cut)):])  # start at a tag boundary
+        sites = (sites + metas.sites + tail.sites)[:MAX_META_SITES]
+        tail_body = tail.text()
+    yield from sites
+    yield from _embedded_frontmatter(text)
+    yield from _text_sites("text-body", body, tail_body, bom)
+
+
 def _text_sites(carrier: str, text: str, tail_text: str | None, offset: int) -> list[Site]:
     tail = (tail_text if tail_text is not None else text)[-TEXT_CHARS:]
     return [
-        Site(SiteKind.TEXT, carrier, "text start", offset=offset, key="head", value=text[:TEXT_CHARS]),
+        Site(SiteKind.TEXT, carrier, "text start", offset=offset, key="head",
+             value=text[:TEXT_CHARS]),
         Site(SiteKind.TEXT, carrier, "text end", key="tail", value=tail),
     ]
 
@@ -208,18 +259,7 @@ def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
     text, encoding, bom = decode_text(head, window_cut=tail is not None)
     tail_text = _decode_tail(tail, encoding, tail_offset) if tail is not None else None
     if fmt == "html":
-        scan = _HtmlScan(limits.max_text_bytes)
-        try:
-            scan.feed(text)
-            scan.close()
-        except AssertionError as e:
-            # html.parser reports some malformed declarations (`<![foo`) by assertion; what
-            # was collected before that point still counts
-            yield Site(SiteKind.PROBLEM, "html-meta", f"line {scan.getpos()[0]}",
-                       key="html-parse-error", value=str(e)[:200])
-        yield from scan.sites
-        yield from _embedded_frontmatter(text)
-        yield from _text_sites("text-body", scan.text(), None, bom)
+        yield from _html_sites(text, bom, limits)
         return
     found, body_start = _front_matter(text, encoding, bom)
     yield from found

@@ -23,6 +23,8 @@ FLAC_VORBIS_COMMENT = 4
 FLAC_INVALID_BLOCK = 127
 OGG_CONTINUED, OGG_BOS = 0x01, 0x02
 MAX_OGG_HEADER_PACKETS = 16  # FLAC-in-Ogg may put other metadata blocks first
+# comment entries that hold pictures (base64), not text: not delivered as fields
+PICTURE_FIELDS = {"METADATA_BLOCK_PICTURE", "COVERART", "COVERARTMIME"}
 
 # first packet magic -> (codec, prefix of its comment packet). FLAC-in-Ogg has no prefix: its
 # comment packet is a FLAC metadata block (see _flac_block_comment).
@@ -58,6 +60,8 @@ class _Walk:
             raise LimitExceeded(f"{what}: metadata of this file exceeds the total limit")
 
     def read_at(self, pos: int, n: int, what: str) -> bytes:
+        if n < 0 or pos < 0:
+            raise CarrierError(f"{what}: impossible read of {n} bytes at {pos}")
         self.f.seek(pos)
         b = self.f.read(n)
         if len(b) != n:
@@ -97,7 +101,7 @@ def comment_sites(data: bytes, loc: str, offset_of: "_OffsetMap | int | None") -
             raise TruncatedError(f"{loc}: entry {i + 1} declares {n} bytes, {len(data) - p} left")
         entry = data[p:p + n]
         name, eq, value = entry.partition(b"=")
-        if eq:
+        if eq and name.upper().decode("latin-1") not in PICTURE_FIELDS:
             yield Site(SiteKind.FIELD, "vorbis-comment", f"{loc}[{i + 1}]", where(p),
                        key=name.decode("utf-8", errors="replace"),
                        value=value.decode("utf-8", errors="replace"))

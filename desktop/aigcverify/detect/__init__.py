@@ -37,7 +37,7 @@ def score_image_file(path: str, info: ModelInfo, provider: str = "auto",
     rgb = decoded.rgb
     frame = score_pixels(info, session, rgb)
     h, w, _ = rgb.shape
-    reason = laundering_reason(w, h, decoded.jpeg_quality, rgb)
+    reason = laundering_reason(w, h, decoded.jpeg_quality)
     entry = detector_entry(info, used, frame.logit, frame.patches, reason, lang)
     entry["jpeg_quality"] = decoded.jpeg_quality
     return entry, decode_marks(rgb)
@@ -53,7 +53,7 @@ def score_video_file(path: str, info: ModelInfo, provider: str = "auto",
     if not scored.frames:
         return None
     logit, median, top_quartile = scored.aggregate()
-    reason = laundering_reason(scored.width, scored.height, None, None)
+    reason = laundering_reason(scored.width, scored.height, None)
     entry = detector_entry(info, used, logit, sum(f.patches for f in scored.frames), reason, lang)
     entry.update(
         frames=len(scored.frames),

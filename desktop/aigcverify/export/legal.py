@@ -1,7 +1,7 @@
 """The legal basis a complaint cites, as data: which provisions, in which order per complaint type.
 
 Texts are summaries (not quotations) in resources/i18n/<lang>/store.json under
-"legal.<key>.title" and "legal.<key>.text": the Measures for Labeling AI-Generated Synthetic
+"export.legal.<key>.title" and ".text": the Measures for Labeling AI-Generated Synthetic
 Content (CAC and others, 2025, in force 2025-09-01) Art. 4, 5, 6 and 10, and the mandatory
 national standard GB 45438-2025.
 """

@@ -20,6 +20,7 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 
 from .. import __version__
+from ..findings import PROBLEM_CODES
 from ..i18n import tr
 from ..verdict import Verdict
 from .fonts import find_cjk_font
@@ -220,16 +221,27 @@ def _evidence(pdf: _Pdf, result: dict, lang: str) -> None:
     problems = result.get("problems") or []
     if problems:
         pdf.ln(1)
-        pdf.kv(_t("problems", lang), "")
+        pdf.para(_t("problems", lang), size=9.5)
+        fmt = str(result.get("file", {}).get("format", ""))
         for entry in problems[:MAX_ITEMS]:
-            rule = f" ({entry['rule']})" if entry.get("rule") else ""
-            pdf.bullet(f"{entry.get('message', entry.get('code', ''))}{rule}")
+            pdf.bullet(_problem_text(entry, fmt, lang))
+
+
+def _problem_text(entry: dict, fmt: str, lang: str) -> str:
+    """The problem in the PDF's language (the stored message is in the check's language)."""
+    code, detail = str(entry.get("code", "")), str(entry.get("detail", ""))
+    if code not in PROBLEM_CODES:
+        return str(entry.get("message", code))
+    text = tr(f"problem.{code}", lang, detail=detail, ext=detail, format=fmt)
+    rule = PROBLEM_CODES[code][1]
+    return f"{text} ({tr(f'rule.{rule}', lang)})" if rule else text
 
 
 def _provenance(pdf: _Pdf, result: dict, lang: str) -> None:
     tool = result.get("tool") or {}
     pdf.kv(_t("tool", lang), f"{tool.get('name', 'aigcverify')} {tool.get('version', '')}")
-    pdf.kv(_t("stages", lang), ", ".join(result.get("stages") or []))
+    pdf.kv(_t("stages", lang), ", ".join(tr(f"export.pdf.stage.{s}", lang)
+                                         for s in result.get("stages") or []))
     detector = result.get("detector")
     if detector:
         pdf.kv(_t("model", lang), detector.get("model"))
@@ -288,6 +300,7 @@ def _report(pdf: _Pdf, report: PdfReport, lang: str) -> None:
     if complaint.get("contact"):
         pdf.kv(_t("contact", lang), complaint.get("contact"))
     pdf.h2(_t("section.legal", lang))
+    pdf.para(_t("legal-note", lang), size=8.5)
     for title, text in legal_basis(complaint.get("type", "other"), lang):
         pdf.set_font(_TEXT, size=10.5)
         pdf.multi_cell(0, 5.5, pdf.clean(title), wrapmode=pdf.wrap,

@@ -79,9 +79,11 @@ def _entry(site: Site, decoded: Decoded, lang: str) -> dict[str, Any]:
         result = validate(decoded.values, decoded.fields, decoded.problems)
         label, conformant, problems = result.label, result.conformant, result.problems
         producer, propagator = result.producer, result.propagator
-        security = [check_security(fld, decoded.values, lang) for fld in RESERVED_KEYS
-                    if fld in decoded.values]
-        problems.extend(f"security-failed:{s['field']}" for s in security if s["status"] == "failed")
+        # always one result per reserved field (a missing field is "absent"), so that readers
+        # of the result find ReservedCode1 first and ReservedCode2 second
+        security = [check_security(fld, decoded.values, lang) for fld in RESERVED_KEYS]
+        problems.extend(f"security-failed:{s['field']}" for s in security
+                        if s["status"] == "failed")
     return {
         "carrier": site.carrier,
         "offset": site.offset,
@@ -135,7 +137,8 @@ def _file_problems(entries: list[dict[str, Any]], lang: str) -> list[dict[str, A
     return problems
 
 
-def read_labels(sites: Iterable[Site], lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def read_labels(sites: Iterable[Site],
+                lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Decode and validate every GB 45438 implicit label among sites (in site order)."""
     entries: list[dict[str, Any]] = []
     candidates = 0

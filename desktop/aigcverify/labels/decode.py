@@ -246,7 +246,8 @@ def decode_front_matter(text: str) -> Decoded | None:
         return Decoded(fields={}, problems=["label-too-large"]) if mentions_aigc else None
     try:
         if _yaml_too_complex(text):
-            return Decoded(fields={}, problems=["front-matter-too-complex"]) if mentions_aigc else None
+            too_complex = Decoded(fields={}, problems=["front-matter-too-complex"])
+            return too_complex if mentions_aigc else None
         loader = _LabelYamlLoader(text)
         try:
             data = loader.get_single_data()

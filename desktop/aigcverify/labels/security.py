@@ -3,10 +3,13 @@
 What a result can honestly mean (label-formats.md §4.4):
 * verified        - an SM2-with-SM3 signature over the guide's Annex A.1 message verifies
                     with the public key carried next to it: the label fields were not changed
-                    since signing. It says nothing about *who* signed.
+                    since signing. It says nothing about *who* signed (detail
+                    "verified-unpinned-key" when the label names a producer whose real key we
+                    know and another key signed).
 * verified-pinned - it verifies with a key we ship for a known producer (PINNED_KEYS).
-* failed          - a signature and key are present and well-formed, but the signature does not
-                    match the label: the label was changed, or the signer used another message.
+* failed          - a signature and a key (carried, or pinned for the producer the label names)
+                    are present and well-formed, but the signature does not match the label:
+                    the label was changed, or the signer used another message.
 * unsupported     - opaque data, another algorithm (RSA in Honor files), content bindings,
                     or a producer whose signing rule is known to be unreproducible. Normal.
 * absent          - the field is empty, null or missing.
@@ -213,12 +216,12 @@ def check_security(fld: str, values: dict[str, Any], lang: str) -> dict[str, Any
     signatures, other_algs = _label_signatures(entries)
     if not signatures:
         alg = ", ".join(sorted(ALGORITHM_NAMES.get(a, a) for a in other_algs)) or None
-        return _result(fld, "unsupported", "algorithm-unsupported" if other_algs else "no-signature",
-                       lang, alg)
+        why = "algorithm-unsupported" if other_algs else "no-signature"
+        return _result(fld, "unsupported", why, lang, alg)
     algorithm = f"{ALGORITHM_NAMES[sm2.SM2_SIGN_OID]} ({sm2.SM2_SIGN_OID})"
     embedded = _keys(entries)
     pinned = _pinned_for(values.get("ContentProducer"))
-    # A carried key that equals a pinned one is recognised by its x coordinate below. Pinned
+    # A carried key that equals a pinned one is recognised below (same x, even y). Pinned
     # keys stand in only when the label carries no usable key, and only for the producer the
     # label names: another producer's key failing would say nothing about this label.
     keys = embedded or [_pinned_key(x) for x in pinned]
@@ -235,7 +238,7 @@ def check_security(fld: str, values: dict[str, Any], lang: str) -> dict[str, Any
                 if attempts > MAX_ATTEMPTS:
                     return _result(fld, "unsupported", "too-many-signatures", lang, algorithm)
                 if sm2.verify(key, message, signature):
-                    if key.x_hex in PINNED_KEYS:
+                    if key.x_hex in PINNED_KEYS and key.y == _pinned_key(key.x_hex).y:
                         return _result(fld, "verified-pinned", "verified-pinned", lang, algorithm,
                                        signer=PINNED_KEYS[key.x_hex]["signer"])
                     if pinned:

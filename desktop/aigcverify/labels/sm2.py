@@ -197,7 +197,8 @@ def parse_public_key(data: bytes) -> PublicKey:
         x = int.from_bytes(data[1:], "big")
         key = PublicKey(x, _y_from_x(x, False), "x-only-even-y")
     elif len(data) == 64:
-        key = PublicKey(int.from_bytes(data[:32], "big"), int.from_bytes(data[32:], "big"), "raw-xy")
+        x, y = int.from_bytes(data[:32], "big"), int.from_bytes(data[32:], "big")
+        key = PublicKey(x, y, "raw-xy")
     else:
         key = _point_from_sec1(data)
     if not _on_curve(key.x, key.y):

@@ -180,7 +180,8 @@ def _advisory(values: dict[str, Any], problems: list[str]) -> tuple[dict | None,
     return producer, propagator
 
 
-def validate(values: dict[str, Any], fields: dict[str, Any], decode_problems: list[str]) -> Validation:
+def validate(values: dict[str, Any], fields: dict[str, Any],
+             decode_problems: list[str]) -> Validation:
     """values: canonical key -> raw value; fields: the object as written (for unknown keys)."""
     problems = list(decode_problems)
     label = _structure(values, fields, problems)

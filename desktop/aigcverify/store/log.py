@@ -192,7 +192,7 @@ class ReportLog:
         try:
             with self._lock:
                 self.backups = migrate(db, self.home / "backups")
-                self._reconcile_anchor()
+                self._try_reconcile()
         except StoreReadOnly:
             if user_version(db) != SCHEMA_VERSION:
                 raise
@@ -213,6 +213,13 @@ class ReportLog:
     def _head(self) -> tuple[int, str]:
         row = self.db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         return (row[0], row[1]) if row else (0, GENESIS)
+
+    def _try_reconcile(self) -> None:
+        """Reconcile when possible; a full or read-only disk must not stop anyone reading."""
+        try:
+            self._reconcile_anchor()
+        except StoreError as err:
+            log.warning("head anchor not settled: %s", err)
 
     def _reconcile_anchor(self) -> None:
         """Settle an anchor left pending by a crash (caller holds the writer lock)."""
@@ -238,8 +245,9 @@ class ReportLog:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _append(self, make: Callable[[], tuple[str, str, int, str | None, dict]]) -> Entry:
-        """Append one entry. `make` runs inside the write transaction and returns
+    def _append(self, make: Callable[[datetime], tuple[str, str, int, str | None, dict]]
+                ) -> Entry:
+        """Append one entry. `make(moment)` runs inside the write transaction and returns
         (kind, report_id, rev, supersedes, body)."""
         if self.read_only:
             raise StoreReadOnly("opened read-only", path=str(self.path))
@@ -249,9 +257,9 @@ class ReportLog:
             try:
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    kind, report_id, rev, supersedes, body = make()
-                    head_seq, head_hash = self._head()
                     moment = self._clock()
+                    kind, report_id, rev, supersedes, body = make(moment)
+                    head_seq, head_hash = self._head()
                     record = {"seq": head_seq + 1, "entry_id": f"{report_id}/{rev}",
                               "report_id": report_id, "rev": rev, "kind": kind,
                               "supersedes": supersedes, "created_utc": _utc_text(moment),
@@ -300,8 +308,8 @@ class ReportLog:
                                      "source": thumbnail.get("source", "image")}
         body = build_body(draft, result, evidence)
 
-        def make() -> tuple[str, str, int, str | None, dict]:
-            return EntryKind.REPORT.value, self._new_report_id(self._clock()), 1, None, body
+        def make(moment: datetime) -> tuple[str, str, int, str | None, dict]:
+            return EntryKind.REPORT.value, self._new_report_id(moment), 1, None, body
 
         return self._append(make)
 
@@ -316,7 +324,7 @@ class ReportLog:
         """A new version of the person-typed fields; the file, result and evidence stay."""
         draft = validate_draft(draft)
 
-        def make() -> tuple[str, str, int, str | None, dict]:
+        def make(moment: datetime) -> tuple[str, str, int, str | None, dict]:
             current = self._current_entry(report_id)
             if current.kind == EntryKind.TOMBSTONE.value:
                 raise ReportNotFound(f"{report_id} was withdrawn", report_id=report_id)
@@ -329,7 +337,7 @@ class ReportLog:
         """A tombstone: the report leaves the list; every earlier entry stays in the log."""
         reason = clean_text("reason", reason)
 
-        def make() -> tuple[str, str, int, str | None, dict]:
+        def make(moment: datetime) -> tuple[str, str, int, str | None, dict]:
             current = self._current_entry(report_id)
             if current.kind == EntryKind.TOMBSTONE.value:
                 raise ReportNotFound(f"{report_id} was withdrawn", report_id=report_id)
@@ -445,7 +453,7 @@ class ReportLog:
         """Recompute the chain and compare its head with the anchor."""
         if not self.read_only:
             with self._mutex, self._lock:
-                self._reconcile_anchor()
+                self._try_reconcile()
         anchor, anchor_error = None, None
         try:
             anchor = read_anchor(self.anchor_path)

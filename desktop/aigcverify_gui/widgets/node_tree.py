@@ -17,7 +17,7 @@ from ..i18n import t
 
 __all__ = ["NodeTree", "OPEN_DEPTH"]
 
-OPEN_DEPTH = 2  # non-raw rows shallower than this start open
+OPEN_DEPTH = 3  # non-raw rows shallower than this start open (groups, entries, fields)
 
 _KIND_ICONS = {"ok": "ok", "error": "error", "warning": "warning", "info": "info"}
 
@@ -65,11 +65,21 @@ class NodeTree(QTreeWidget):
             self._nodes = nodes
             for i, node in enumerate(nodes):
                 self._add(None, node, 0, f"{i}:{node.label}", state)
-            if not keep_state:
-                self.resizeColumnToContents(0)
-                self.setColumnWidth(0, min(self.columnWidth(0), max(160, self.width() // 2)))
+            self._fit_columns()
         finally:
             self.setUpdatesEnabled(True)
+
+    def _fit_columns(self) -> None:
+        """The label column as wide as its text, but never more than ~45 % of the view (the
+        value column wraps); recomputed on resize because a hidden tab has no width yet."""
+        wanted = self.sizeHintForColumn(0) + self.indentation()
+        floor = self.fontMetrics().horizontalAdvance("M") * 8
+        cap = max(floor, int(self.viewport().width() * 0.5))
+        self.setColumnWidth(0, max(floor, min(wanted, cap)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def _add(self, parent: QTreeWidgetItem | None, node: Node, depth: int, key: str,
              state: dict[tuple[str, ...], bool]) -> None:

@@ -1,0 +1,271 @@
+"""Fuzz targets: one per reader of untrusted bytes, each with the contract it must keep.
+
+A target is a function of one `bytes` input. It feeds the input to one reader and raises
+`ContractBroken` (with the offending exception chained) when the reader lets anything escape
+that its contract does not allow. Allowed outcomes are "returned something" and, for readers
+whose contract says so, an `aigcverify.errors.VerifyError` subclass ("could not read at all").
+
+Targets (names are what `bench/fuzz.py --harness NAME` takes):
+
+    carrier-<module>   carriers.<module>.sites() on any bytes; the XMP/EXIF blocks it yields
+                       are expanded too (the pipeline always does that).  VerifyError allowed.
+    metadata-xmp       metadata.xmp.fields() on an XMP packet.          never raises
+    metadata-exif      metadata.exif.fields() on a TIFF/EXIF block.     never raises
+    labels-json        labels.read_labels() on a FIELD site named AIGC. never raises
+    labels-xmp         XMP packet -> metadata.expand -> labels.read_labels.  never raises
+    labels-yaml        labels.read_labels() on a Markdown FRONT_MATTER site.  never raises
+    c2pa               c2pa_check.read_c2pa() on a (mutated) C2PA-signed file.  never raises
+    package-verify     export.standalone_verify.verify() on a (mutated) complaint package ZIP.
+                       OSError only (it is stdlib-only and cannot know VerifyError)
+    pipeline           pipeline.check_file() on any bytes, metadata stage only.  never raises
+
+This module imports nothing heavy at import time, so that the fuzz runner can import the
+project's code under atheris' coverage instrumentation first (`load()`), then call targets.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["ContractBroken", "Target", "TARGETS", "CARRIER_TARGETS", "load", "target"]
+
+# carrier module -> the file extension its seeds carry (the pipeline target picks formats by
+# magic bytes, these only give the sniffer an honest hint)
+CARRIER_TARGETS: dict[str, str] = {
+    "jpeg": "jpg", "png": "png", "webp": "webp", "gif": "gif", "tiff": "tif",
+    "isobmff": "mp4", "id3": "mp3", "riff": "wav", "vorbis": "flac", "ebml": "mkv",
+    "flv": "flv", "pdf": "pdf", "ooxml": "docx", "text": "md",
+}
+
+
+class ContractBroken(Exception):
+    """A reader let an exception escape that its contract forbids (the cause is chained)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    run: Callable[[bytes], None]
+    seeds: str  # which seed family bench/fuzz_seeds.py builds for it
+    description: str
+
+
+_SCRATCH: str | None = None
+
+
+def _scratch_path(suffix: str) -> str:
+    """One reusable file per suffix in a private temp folder (tmpfs when /dev/shm exists):
+    targets that need a path (C2PA, package verifier, pipeline) overwrite it each run."""
+    global _SCRATCH
+    if _SCRATCH is None:
+        base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+        _SCRATCH = tempfile.mkdtemp(prefix="aigc-fuzz-", dir=base)
+    return os.path.join(_SCRATCH, f"input.{suffix}")
+
+
+def _write(data: bytes, suffix: str) -> str:
+    path = _scratch_path(suffix)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return path
+
+
+def _broken(where: str, err: BaseException) -> ContractBroken:
+    return ContractBroken(f"{where}: {type(err).__name__}: {err}"[:500])
+
+
+# -- carriers -----------------------------------------------------------------------------------
+def _carrier_run(module_name: str) -> Callable[[bytes], None]:
+    def run(data: bytes) -> None:
+        from aigcverify import metadata  # noqa: PLC0415
+        from aigcverify.carriers import carrier_for  # noqa: PLC0415
+        from aigcverify.errors import VerifyError  # noqa: PLC0415
+        from aigcverify.limits import DEFAULT_LIMITS  # noqa: PLC0415
+        from aigcverify.sniff import sniff  # noqa: PLC0415
+        import importlib  # noqa: PLC0415
+
+        module = importlib.import_module(f"aigcverify.carriers.{module_name}")
+        fh = io.BytesIO(data)
+        sniffed = sniff(fh, f"x.{CARRIER_TARGETS[module_name]}").format
+        # feed the bytes to this module even when they no longer sniff as its format: a
+        # reader must survive whatever reaches it
+        fmt = sniffed if carrier_for(sniffed) is module else module.FORMATS[0]
+        fh.seek(0)
+        sites = []
+        try:
+            for site in module.sites(fh, fmt, DEFAULT_LIMITS):
+                sites.append(site)
+                if len(sites) > DEFAULT_LIMITS.max_sites:
+                    break
+        except VerifyError:
+            return
+        except Exception as err:  # noqa: BLE001 - the contract is what we test
+            raise _broken(f"carriers.{module_name}.sites({fmt})", err) from err
+        try:
+            metadata.expand(sites, DEFAULT_LIMITS)
+        except Exception as err:  # noqa: BLE001
+            raise _broken("metadata.expand", err) from err
+
+    return run
+
+
+# -- metadata expanders -------------------------------------------------------------------------
+def _site(kind_name: str, value: bytes | str, key: str = "", carrier: str = "xmp"):
+    from aigcverify.carriers.base import Site, SiteKind  # noqa: PLC0415
+
+    return Site(SiteKind[kind_name], carrier, "fuzz", 0, key=key, value=value)
+
+
+def _run_xmp(data: bytes) -> None:
+    from aigcverify.limits import DEFAULT_LIMITS  # noqa: PLC0415
+    from aigcverify.metadata import xmp  # noqa: PLC0415
+
+    try:
+        list(xmp.fields(_site("XMP", data), DEFAULT_LIMITS))
+    except Exception as err:  # noqa: BLE001
+        raise _broken("metadata.xmp.fields", err) from err
+
+
+def _run_exif(data: bytes) -> None:
+    from aigcverify.limits import DEFAULT_LIMITS  # noqa: PLC0415
+    from aigcverify.metadata import exif  # noqa: PLC0415
+
+    try:
+        list(exif.fields(_site("EXIF", data, carrier="exif"), DEFAULT_LIMITS))
+    except Exception as err:  # noqa: BLE001
+        raise _broken("metadata.exif.fields", err) from err
+
+
+# -- label decoders -----------------------------------------------------------------------------
+def _read_labels(sites: list) -> None:
+    from aigcverify.labels import read_labels  # noqa: PLC0415
+
+    try:
+        read_labels(sites, "en")
+    except Exception as err:  # noqa: BLE001
+        raise _broken("labels.read_labels", err) from err
+
+
+def _run_labels_json(data: bytes) -> None:
+    # the same payload as a field named AIGC (always decoded) and as an anonymous comment
+    # (decoded only when it looks like a label)
+    text = data.decode("utf-8", errors="replace")
+    _read_labels([_site("FIELD", data, key="AIGC", carrier="png-text"),
+                  _site("FIELD", text, key="Comment", carrier="jpeg-com")])
+
+
+def _run_labels_xmp(data: bytes) -> None:
+    from aigcverify import metadata  # noqa: PLC0415
+    from aigcverify.limits import DEFAULT_LIMITS  # noqa: PLC0415
+
+    try:
+        sites = metadata.expand([_site("XMP", data)], DEFAULT_LIMITS)
+    except Exception as err:  # noqa: BLE001
+        raise _broken("metadata.expand", err) from err
+    _read_labels(sites)
+
+
+def _run_labels_yaml(data: bytes) -> None:
+    text = data.decode("utf-8", errors="replace")
+    _read_labels([_site("FRONT_MATTER", text, key="front-matter", carrier="md-front-matter")])
+
+
+# -- C2PA adapter -------------------------------------------------------------------------------
+_C2PA_FORMATS = {b"\xff\xd8": ("jpeg", "jpg"), b"\x89P": ("png", "png")}
+
+
+def _run_c2pa(data: bytes) -> None:
+    from aigcverify.c2pa_check import read_c2pa  # noqa: PLC0415
+
+    fmt, ext = _C2PA_FORMATS.get(data[:2], ("jpeg", "jpg"))
+    path = _write(data, ext)
+    # a C2PA site makes the adapter hand every input to the library, marker or not
+    sites = [_site("C2PA", b"", carrier="c2pa")]
+    try:
+        read_c2pa(path, fmt, sites, "en")
+    except Exception as err:  # noqa: BLE001
+        raise _broken(f"c2pa_check.read_c2pa({fmt})", err) from err
+
+
+# -- complaint package verifier -----------------------------------------------------------------
+def _run_package(data: bytes) -> None:
+    from aigcverify.export.standalone_verify import verify  # noqa: PLC0415
+
+    path = _write(data, "zip")
+    try:
+        ok, problems, summary = verify(path)
+    except OSError:
+        return
+    except Exception as err:  # noqa: BLE001
+        raise _broken("export.standalone_verify.verify", err) from err
+    if ok and problems:
+        raise ContractBroken("verify() says ok but lists problems")
+
+
+# -- the whole metadata pipeline ----------------------------------------------------------------
+_PIPELINE_EXT = ("jpg", "png", "mp4", "mp3", "pdf", "docx", "md", "bin")
+
+
+def _run_pipeline(data: bytes) -> None:
+    from aigcverify.pipeline import CheckOptions, check_file  # noqa: PLC0415
+
+    # the extension is only a hint; vary it with the input so mismatches get exercised too
+    ext = _PIPELINE_EXT[len(data) % len(_PIPELINE_EXT)]
+    path = _write(data, ext)
+    try:
+        result = check_file(path, CheckOptions(detector=False, explicit=False, lang="en"))
+    except Exception as err:  # noqa: BLE001
+        raise _broken("pipeline.check_file", err) from err
+    if result.get("verdict") not in ("confirmed", "declared", "suspected", "none", "unreadable"):
+        raise ContractBroken(f"pipeline verdict {result.get('verdict')!r}")
+
+
+def _build() -> dict[str, Target]:
+    targets = {
+        f"carrier-{name}": Target(f"carrier-{name}", _carrier_run(name), f"carrier-{name}",
+                                  f"carriers.{name}.sites + metadata.expand")
+        for name in CARRIER_TARGETS
+    }
+    targets.update({
+        "metadata-xmp": Target("metadata-xmp", _run_xmp, "xmp", "metadata.xmp.fields"),
+        "metadata-exif": Target("metadata-exif", _run_exif, "exif", "metadata.exif.fields"),
+        "labels-json": Target("labels-json", _run_labels_json, "label-json",
+                              "labels.read_labels on FIELD sites (JSON)"),
+        "labels-xmp": Target("labels-xmp", _run_labels_xmp, "xmp",
+                             "labels.read_labels on XMP-expanded sites"),
+        "labels-yaml": Target("labels-yaml", _run_labels_yaml, "label-yaml",
+                              "labels.read_labels on Markdown front matter"),
+        "c2pa": Target("c2pa", _run_c2pa, "c2pa", "c2pa_check.read_c2pa on signed files"),
+        "package-verify": Target("package-verify", _run_package, "package",
+                                 "export.standalone_verify.verify on package ZIPs"),
+        "pipeline": Target("pipeline", _run_pipeline, "pipeline",
+                           "pipeline.check_file, metadata stage"),
+    })
+    return targets
+
+
+TARGETS: dict[str, Target] = _build()
+
+
+def target(name: str) -> Target:
+    return TARGETS[name]
+
+
+def load(name: str) -> None:
+    """Import the code a target exercises (call it inside atheris.instrument_imports())."""
+    import aigcverify.labels  # noqa: F401, PLC0415
+    import aigcverify.metadata  # noqa: F401, PLC0415
+    import aigcverify.sniff  # noqa: F401, PLC0415
+
+    if name.startswith("carrier-"):
+        __import__(f"aigcverify.carriers.{name.removeprefix('carrier-')}")
+    elif name == "c2pa":
+        import aigcverify.c2pa_check  # noqa: F401, PLC0415
+    elif name == "package-verify":
+        import aigcverify.export.standalone_verify  # noqa: F401, PLC0415
+    elif name == "pipeline":
+        import aigcverify.pipeline  # noqa: F401, PLC0415
