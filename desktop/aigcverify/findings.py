@@ -7,7 +7,7 @@ Meanings live in PROBLEM_CODES, messages in resources/i18n/<lang>/core.json
 
 from enum import Enum
 
-from .i18n import tr
+from .i18n import catalog, normalize_lang, tr
 
 __all__ = ["Severity", "PROBLEM_CODES", "problem", "has_problem"]
 
@@ -36,6 +36,8 @@ PROBLEM_CODES: dict[str, tuple[Severity, str | None]] = {
     "extension-mismatch": (Severity.WARNING, None),
     "parse-error": (Severity.ERROR, None),
     "file-damaged": (Severity.WARNING, None),
+    "file-encrypted": (Severity.WARNING, None),
+    "container-ambiguous": (Severity.WARNING, None),
     "resource-limit": (Severity.ERROR, None),
     "unsupported-format": (Severity.WARNING, None),
     "detector-laundering": (Severity.INFO, None),
@@ -45,12 +47,15 @@ PROBLEM_CODES: dict[str, tuple[Severity, str | None]] = {
 }
 
 
-def problem(code: str, lang: str, detail: str = "", **kwargs: object) -> dict:
-    """A schema `problems` entry: code, message (translated), plus severity, rule and detail."""
+def problem(code: str, lang: str, detail: str = "", message_key: str | None = None,
+            **kwargs: object) -> dict:
+    """A schema `problems` entry: code, message (translated), plus severity, rule and detail.
+    message_key names a more specific message than the code's own, when one exists."""
     severity, rule = PROBLEM_CODES.get(code, (Severity.WARNING, None))
+    key = message_key if message_key and message_key in catalog(normalize_lang(lang)) else f"problem.{code}"
     entry: dict = {
         "code": code,
-        "message": tr(f"problem.{code}", lang, detail=detail, **kwargs),
+        "message": tr(key, lang, detail=detail, **kwargs),
         "severity": severity.value,
     }
     if rule:

@@ -80,6 +80,18 @@ SLOW_STAGES: tuple[tuple[str, str, str], ...] = (
 
 OnStage = Callable[[str, dict], None]
 
+# PROBLEM-site keys of carriers that are not plain damage -> file-level problem code
+CARRIER_PROBLEMS: dict[str, str] = {
+    "resource-limit": "resource-limit",
+    "pdf-encrypted": "file-encrypted",
+    "zip-encrypted-member": "file-encrypted",
+    "zip-duplicate-member": "container-ambiguous",
+    "zip-overlapping-member": "container-ambiguous",
+    "zip-unsafe-name": "container-ambiguous",
+    "xmp-forbidden-construct": "container-ambiguous",
+    "xml-forbidden": "container-ambiguous",
+}
+
 
 def new_result(path: str, options: CheckOptions) -> dict:
     """An empty result: every schema field present, verdict not yet derived."""
@@ -143,15 +155,17 @@ def _metadata_stage(path: str, result: dict, options: CheckOptions, limits: Limi
     with open(path, "rb") as fh:
         sites, err = _collect_sites(fh, fmt, limits)
     sites = metadata.expand(sites, limits)
+    # Damage after useful data leaves the file readable ("file-damaged"); damage before any
+    # metadata was found, or a carrier that could not start, makes it unreadable.
+    read_something = any(site.kind is not SiteKind.PROBLEM for site in sites)
     if err is not None:
-        # nothing read at all -> the file is unreadable; damage after useful data -> damaged
-        code = err.code if err.code != "parse-error" or not sites else "file-damaged"
+        code = "file-damaged" if err.code == "parse-error" and read_something else err.code
         result["problems"].append(problem(code, lang, detail=str(err)[:300]))
     for site in sites:
         if site.kind is SiteKind.PROBLEM:
-            code = "resource-limit" if site.key == "resource-limit" else "file-damaged"
-            detail = f"{site.key} at {site.location}: {site.text()}"[:300]
-            result["problems"].append(problem(code, lang, detail=detail))
+            code = CARRIER_PROBLEMS.get(site.key, "file-damaged" if read_something else "parse-error")
+            result["problems"].append(problem(code, lang, detail=f"{site.location}: {site.text()}"[:300],
+                                              message_key=f"carrier.problem.{site.key}"))
     if err is not None:  # tells later readers (C2PA's byte-scan fallback) the walk stopped early
         sites.append(Site(SiteKind.PROBLEM, fmt, "container", None, err.code, str(err)[:300]))
     labels, label_problems = read_labels(sites, lang)

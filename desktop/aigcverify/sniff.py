@@ -46,7 +46,9 @@ _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 _M4A_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
 _MOV_BRANDS = {b"qt  "}
 
-_MP3_FRAME = re.compile(rb"\xff[\xe2-\xff]")
+def _mp3_frame(h: bytes) -> bool:
+    """An MPEG audio frame sync with a layer (ADTS AAC has the same sync but layer bits 00)."""
+    return len(h) >= 2 and h[0] == 0xFF and (h[1] & 0xE0) == 0xE0 and (h[1] & 0x06) != 0
 _HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html|<head|<body)", re.I | re.S)
 
 
@@ -78,7 +80,8 @@ def _after_id3(f: BinaryIO, header: bytes) -> bytes:
     size = 0
     for b in header[6:10]:
         size = (size << 7) | (b & 0x7F)
-    f.seek(10 + size)
+    footer = 10 if header[5] & 0x10 else 0  # ID3v2.4 footer flag
+    f.seek(10 + size + footer)
     return f.read(4)
 
 
@@ -112,7 +115,11 @@ def _zip_kind(f: BinaryIO) -> str:
 def _text_kind(header: bytes, ext: str) -> str:
     if b"\x00" in header and not header.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "unknown"
-    body = header.lstrip(b"\xef\xbb\xbf")
+    if header[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        codec = "utf-16-le" if header[:2] == b"\xff\xfe" else "utf-16-be"
+        body = header[2:len(header) - len(header) % 2].decode(codec, errors="replace").encode()
+    else:
+        body = header.lstrip(b"\xef\xbb\xbf")
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -168,7 +175,9 @@ def sniff(f: BinaryIO, name: str = "") -> Sniffed:
         fmt = "pdf"
     elif h[:4] == b"PK\x03\x04":
         fmt = _zip_kind(f)
-    elif len(h) >= 2 and _MP3_FRAME.match(h[:2]):
+    elif h[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 text: its BOM looks like an MP3 sync
+        fmt = _text_kind(h, ext)
+    elif _mp3_frame(h):
         fmt = "mp3"
     elif h:
         fmt = _text_kind(h, ext)

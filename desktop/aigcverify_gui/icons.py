@@ -54,7 +54,14 @@ def pixmap(name: str, size: int, colour: str | QColor | None = None, ratio: floa
 
 
 def icon(name: str, colour: str | QColor | None = None) -> QIcon:
+    """The icon in the palette's text colour (or `colour`); built once per colour, because item
+    views ask for their icons on every repaint."""
     hex_colour = colour.name() if isinstance(colour, QColor) else (colour or _text_colour())
+    return _icon(name, hex_colour)
+
+
+@cache
+def _icon(name: str, hex_colour: str) -> QIcon:
     result = QIcon()
     for size in ICON_SIZES:
         result.addPixmap(QPixmap.fromImage(_render(name, hex_colour, size)))

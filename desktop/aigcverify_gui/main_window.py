@@ -43,6 +43,7 @@ __all__ = ["MainWindow", "PROGRESS_DELAY_MS"]
 log = logging.getLogger(__name__)
 
 PROGRESS_DELAY_MS = 500  # a progress indicator only for work longer than this
+COUNTS_INTERVAL_MS = 150
 STAGE_NAMES = ("metadata", "explicit", "detector")
 
 
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
     entry_updated = Signal(object)  # a QueueEntry after an event changed it
     idle = Signal()  # every file in the queue has reached a final state
     preview_shown = Signal(object)  # PreviewData shown for the selected file
+    ready = Signal()  # first-use costs are paid (see _warm_up)
 
     def __init__(self, tasks: Tasks, settings: Settings, *, save_state: bool = True,
                  parent: QWidget | None = None) -> None:
@@ -121,6 +123,12 @@ class MainWindow(QMainWindow):
         self._progress_timer.setSingleShot(True)
         self._progress_timer.setInterval(PROGRESS_DELAY_MS)
         self._progress_timer.timeout.connect(self._show_progress)
+        # counts and the progress bar are refreshed a few times a second, not once per event:
+        # QProgressBar.setValue() repaints synchronously
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(COUNTS_INTERVAL_MS)
+        self._counts_timer.timeout.connect(self._update_counts)
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(PROGRESS_DELAY_MS)
@@ -132,6 +140,8 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.retranslate()
         self._update_actions()
+        self.warmed = False
+        QTimer.singleShot(0, self._warm_up)
 
     # -- wiring -------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -157,6 +167,25 @@ class MainWindow(QMainWindow):
         self.tasks.expanded.connect(self._on_expanded)
         self.tasks.preview_ready.connect(self._on_preview)
         language().changed.connect(self._on_language)
+
+    def _warm_up(self) -> None:
+        """Pay Qt's first-use costs (style sheets, fonts, lazily created binding types, the first
+        layout of the result page) while the user looks at the empty window, not during the
+        first batch: each is tens of milliseconds. The result page is rendered once into an
+        off-screen pixmap with an empty core result; nothing of it reaches the screen."""
+        from aigcverify.pipeline import new_result
+
+        view = self.result_view
+        sample = verdict.derive(new_result("", self.check_options()), current_lang())
+        entry = QueueEntry(0, "", state=FileState.DONE, result=sample)
+        for state in ("confirmed", "pending"):
+            view.badge.set_state(state, " ")
+        view.show_entry(entry)
+        view.grab()
+        self.queue.grab()
+        view.show_entry(self.model.entry(self.queue.currentIndex().row()))
+        self.warmed = True
+        self.ready.emit()
 
     # -- plug-in hooks ------------------------------------------------------------------------
     def add_result_action(self, action: QAction) -> None:
@@ -274,7 +303,8 @@ class MainWindow(QMainWindow):
     def _settle(self, entry: QueueEntry) -> None:
         self._by_key.pop((entry.batch_id, entry.index), None)
         self._batch_done += 1
-        self._update_counts()
+        if not self._counts_timer.isActive():
+            self._counts_timer.start()
 
     def _prepared(self, result: dict, entry: QueueEntry) -> dict:
         """The user's declared switch and the current language, applied to a fresh result."""
@@ -306,6 +336,7 @@ class MainWindow(QMainWindow):
         if busy:
             return
         self._progress_timer.stop()
+        self._counts_timer.stop()
         self.progress.hide()
         self._batch_size = self._batch_done = 0
         self._update_counts()
@@ -468,6 +499,7 @@ class MainWindow(QMainWindow):
         self.toolbar.setAccessibleName(t("gui.toolbar"))
         self.queue.setAccessibleName(t("gui.queue.accessible"))
         self.queue.setToolTip(t("gui.queue.tooltip"))
+        self.queue.header().setAccessibleName(t("gui.header.accessible"))
         self.progress.setAccessibleName(t("gui.status.progress.accessible"))
         self.counts.setAccessibleName(t("gui.status.accessible"))
         self.offline.setText(t("gui.status.offline"))

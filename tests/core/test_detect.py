@@ -143,7 +143,7 @@ def test_video_frames_are_sampled_and_aggregated(tmp_path, result_schema):
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=8)
         stream.width, stream.height, stream.pix_fmt = 320, 256, "yuv420p"
-        stream.options = {"g": "8", "crf": "18"}
+        stream.options = {"g": "8", "keyint_min": "8", "sc_threshold": "0", "crf": "18"}
         for i in range(24):  # 3 s, one key frame per second
             frame = av.VideoFrame.from_ndarray(_textured(256, 320, seed=i), format="rgb24")
             for packet in stream.encode(frame):

@@ -80,3 +80,18 @@ def test_markdown_extension_hint_for_plain_text():
 
 def test_gb18030_text_is_text():
     assert sniff(io.BytesIO("本文由AI生成".encode("gb18030") * 10), "a.txt").format == "txt"
+
+
+def test_utf16_text_is_not_mp3():
+    for codec, bom in (("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")):
+        data = bom + "本文由AI生成。\n".encode(codec) * 5
+        assert sniff(io.BytesIO(data), "a.txt").format == "txt"
+
+
+def test_adts_aac_is_not_mp3():
+    assert sniff(io.BytesIO(b"\xff\xf1\x50\x80" + b"\x00" * 64), "a.aac").format != "mp3"
+
+
+def test_flac_behind_id3v24_tag_with_footer():
+    tag = b"ID3\x04\x00\x10\x00\x00\x00\x04" + b"\x00" * 4 + b"3DI\x04\x00\x10\x00\x00\x00\x04"
+    assert sniff(io.BytesIO(tag + b"fLaC\x00\x00\x00\x22"), "a.flac").format == "flac"

@@ -238,7 +238,7 @@ TAMPERS = st.one_of(
 
 
 @pytest.mark.slow
-@settings(max_examples=24, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(tamper=TAMPERS)
 def test_any_tampering_of_a_big_log_is_detected(big_log, tamper):

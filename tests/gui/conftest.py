@@ -101,6 +101,7 @@ def window(qtbot, tasks, settings):
     win.resize(1200, 800)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.warmed, timeout=10_000)
     yield win
     # leave the shared helper idle for the next test
     tasks.cancel_all()

@@ -50,6 +50,7 @@ TAG_UNSYNC, TAG_EXTENDED, TAG_FOOTER = 0x80, 0x40, 0x10
 V22_COMPRESSED_TAG = 0x40  # in v2.2 this header bit means "whole tag compressed": no known scheme
 
 MAX_TAGS_IN_A_ROW = 8  # some broken taggers stack several tags at the start
+IN_MEMORY_TAG = 1 << 20  # tags up to this size are read at once (cover art makes them big)
 ID3V1_FIELDS = (("title", 3, 33), ("artist", 33, 63), ("album", 63, 93), ("year", 93, 97))
 
 _FRAME_ID = {3: re.compile(rb"[A-Z0-9]{3}\Z"), 4: re.compile(rb"[A-Z0-9]{4}\Z")}
@@ -92,13 +93,15 @@ def read_tag_header(f: BinaryIO, pos: int) -> TagHeader | None:
 
 
 class _Region:
-    """Random access to the frame area of one tag: the file itself or, when the whole tag is
-    unsynchronised (v2.2/v2.3), an in-memory de-unsynchronised copy (offsets then unknown)."""
+    """Random access to the frame area of one tag: the file itself (large tags), an in-memory
+    copy (small tags: one read instead of a seek per frame) or, when the whole tag is
+    unsynchronised (v2.2/v2.3), a de-unsynchronised copy whose offsets are not file offsets."""
 
-    __slots__ = ("f", "data", "base", "size")
+    __slots__ = ("f", "data", "base", "size", "exact")
 
-    def __init__(self, f: BinaryIO, base: int, size: int, data: bytes | None = None) -> None:
-        self.f, self.base, self.size, self.data = f, base, size, data
+    def __init__(self, f: BinaryIO, base: int, size: int, data: bytes | None = None,
+                 exact: bool = True) -> None:
+        self.f, self.base, self.size, self.data, self.exact = f, base, size, data, exact
 
     def read(self, pos: int, n: int) -> bytes:
         if pos < 0 or n < 0 or pos + n > self.size:
@@ -113,7 +116,7 @@ class _Region:
         return b
 
     def offset(self, pos: int) -> int | None:
-        return self.base + pos if self.data is None else None
+        return self.base + pos if self.exact else None
 
 
 def _deunsync(data: bytes) -> bytes:
@@ -273,7 +276,13 @@ def _tag_sites(f: BinaryIO, h: TagHeader, limits: Limits, spend: Spend, file_end
         spend(size, "ID3 tag")
         f.seek(base)
         data = _deunsync(f.read(size))
-        region = _Region(f, base, len(data), data)
+        region = _Region(f, base, len(data), data, exact=False)
+    elif size <= IN_MEMORY_TAG:
+        spend(size, "ID3 tag")
+        f.seek(base)
+        region = _Region(f, base, size, f.read(size))
+        if len(region.data or b"") != size:
+            raise TruncatedError(f"ID3 tag at {h.start}: file ends inside the tag")
     else:
         region = _Region(f, base, size)
 
@@ -316,7 +325,8 @@ def _tag_sites(f: BinaryIO, h: TagHeader, limits: Limits, spend: Spend, file_end
         if _wanted(fid) and fsize:
             if fsize > limits.max_metadata_bytes:
                 raise LimitExceeded(f"ID3 frame {fid} of {fsize} bytes")
-            spend(fsize, f"ID3 frame {fid}")
+            if region.data is None:  # an in-memory tag was charged as a whole
+                spend(fsize, f"ID3 frame {fid}")
             loc = f"{where}/{fid}[{n}]"
             try:
                 # damage inside one frame (bad encoding byte, bad zlib) spoils only that frame

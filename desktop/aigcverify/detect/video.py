@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAMES = 32
 FRAME_INTERVAL_S = 1.0
+FRAME_SLACK = 0.25  # a key frame this share of an interval early still counts
 MAX_KEYFRAMES_DECODED = 4000  # hostile files with a key frame per packet stop here
 FACE_DETECT_SIDE = 360  # faces are searched on a copy with this short side
 MAX_FACES_PER_FRAME = 2
@@ -79,7 +80,7 @@ def sample_frames(path: str, max_frames: int = MAX_FRAMES):
                 if seen > MAX_KEYFRAMES_DECODED:
                     break
                 t = float(frame.time) if frame.time is not None else next_t
-                if t + 1e-6 < next_t:
+                if t < next_t - FRAME_SLACK * interval:  # key frames rarely fall on the second
                     continue
                 if frame.width * frame.height > MAX_PIXELS:
                     raise LimitExceeded(f"video frame of {frame.width}x{frame.height} is too large")

@@ -41,6 +41,7 @@ class Terms:
     vendor_forms: tuple[tuple[str, str | None, bool], ...]  # (normalised text, vendor, complete)
     english: tuple[tuple[re.Pattern[str], bool], ...]
     ocr_confusions: tuple[str, ...]
+    ocr_fixes: tuple[tuple[str, str], ...]
     declaration: re.Pattern[str]
     fillers: tuple[str, ...]
     max_residual: dict[str, int]
@@ -87,6 +88,7 @@ def terms() -> Terms:
         english=tuple((re.compile(p["pattern"], re.I), bool(p["elements_complete"]))
                       for p in raw["english_patterns"]),
         ocr_confusions=tuple(raw["ocr_ai_confusions"]),
+        ocr_fixes=tuple(raw["ocr_fixes"].items()),
         declaration=declaration,
         fillers=tuple(sorted((f.upper() for f in raw["fillers"]), key=len, reverse=True)),
         max_residual={k: int(v) for k, v in raw["max_residual_chars"].items()},
@@ -120,6 +122,11 @@ def _fix_ocr(s: str, t: Terms) -> str:
     for wrong in t.ocr_confusions:
         w = wrong.upper()
         s = re.sub(rf"(?<![A-Z]){re.escape(w)}(?![A-Z])", "AI", s)
+    for wrong, right in t.ocr_fixes:
+        # "工智能" is "人工智能" with the first character lost, unless that character is there
+        lost = right[: len(right) - len(wrong)] if right.endswith(wrong) else ""
+        s = re.sub(rf"(?<!{re.escape(lost)}){re.escape(wrong)}" if lost else re.escape(wrong),
+                   right, s)
     return s
 
 

@@ -192,6 +192,7 @@ class ReportLog:
         try:
             with self._lock:
                 self.backups = migrate(db, self.home / "backups")
+                self._remove_stale_temporaries()
                 self._try_reconcile()
         except StoreReadOnly:
             if user_version(db) != SCHEMA_VERSION:
@@ -213,6 +214,15 @@ class ReportLog:
     def _head(self) -> tuple[int, str]:
         row = self.db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         return (row[0], row[1]) if row else (0, GENESIS)
+
+    def _remove_stale_temporaries(self) -> None:
+        """Half-written anchor files of a writer that was killed (caller holds the lock, so
+        no live writer owns them). Only our own temporaries: never a report or evidence."""
+        for stale in self.home.glob(f".{ANCHOR_NAME}.*.part"):
+            try:
+                stale.unlink()
+            except OSError as err:
+                log.warning("cannot remove %s: %s", stale, err)
 
     def _try_reconcile(self) -> None:
         """Reconcile when possible; a full or read-only disk must not stop anyone reading."""

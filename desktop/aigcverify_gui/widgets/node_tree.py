@@ -38,6 +38,7 @@ class NodeTree(QTreeWidget):
 
     def retranslate(self) -> None:
         self.setHeaderLabels([t("gui.tree.item"), t("gui.tree.value")])
+        self.header().setAccessibleName(t("gui.header.accessible"))
 
     @staticmethod
     def _path(item: QTreeWidgetItem) -> tuple[str, ...]:
