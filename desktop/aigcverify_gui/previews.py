@@ -118,12 +118,17 @@ def _decode_image_pillow(path: str, data: PreviewData) -> None:
     Image.MAX_IMAGE_PIXELS = PREVIEW_LIMITS["image_max_pixels"]
     try:
         with Image.open(path) as img:
+            if img.width * img.height > PREVIEW_LIMITS["image_max_pixels"]:
+                data.error = "gui.preview.too-large"
+                return
             data.source_size = img.size
             img.draft("RGB", (PREVIEW_LIMITS["image_max_side"],) * 2)
             img = img.convert("RGB")
             img.thumbnail((PREVIEW_LIMITS["image_max_side"],) * 2)
             data.image = _qimage_from_rgb(np.asarray(img))
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as err:
+    except Image.DecompressionBombError:
+        data.error = "gui.preview.too-large"
+    except (OSError, ValueError, SyntaxError) as err:
         log.info("no image preview for %s: %s", path, err)
         data.source_size = None
         data.error = "gui.preview.failed"
@@ -190,7 +195,7 @@ def _decode_audio(path: str, data: PreviewData, stop: StopCheck) -> None:
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
-                arr = out.to_ndarray().reshape(-1)
+                arr = out.to_ndarray().reshape(-1).copy()  # the frame buffer is reused
                 chunks.append(arr)
                 total += arr.size
             if total >= max_samples or time.monotonic() > deadline:
@@ -202,8 +207,9 @@ def _decode_audio(path: str, data: PreviewData, stop: StopCheck) -> None:
         return
     samples = np.abs(np.concatenate(chunks)[:max_samples])
     buckets = min(PREVIEW_LIMITS["audio_buckets"], samples.size)
-    usable = samples[: samples.size - samples.size % buckets]
-    peaks = usable.reshape(buckets, -1).max(axis=1)
+    # bucket edges over the whole signal (a reshape would drop the remainder at the end)
+    edges = np.linspace(0, samples.size, buckets + 1).astype(np.int64)[:-1]
+    peaks = np.maximum.reduceat(samples, edges)
     top = float(peaks.max()) or 1.0
     data.peaks = peaks / top
     data.duration_s = samples.size / rate

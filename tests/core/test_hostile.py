@@ -37,7 +37,9 @@ AMBIGUOUS = {"container-ambiguous"}
 FORBIDDEN = AMBIGUOUS | {"parse-error"}  # XML with a DTD or entities: refused, not parsed
 TYPED_CODES = LIMIT | DAMAGE | AMBIGUOUS | {"file-encrypted", "unsupported-format"}
 CPU_LIMIT_S = 2.0
-TRACED_LIMIT = 160 * 1024 * 1024  # Python-heap peak of one check (the largest bomb is 50 MiB)
+BOMB_BYTES = 96 << 20  # what compression bombs inflate to: 6x limits.max_decompressed
+TRACED_LIMIT = 64 << 20  # Python-heap peak of checking one compression/expansion bomb
+TRACED_LIMIT_BIG = 160 << 20  # ... of the 50 MiB XMP (its bytes are read once, as a payload)
 WORKER_RSS_LIMIT_KB = 700 * 1024  # peak RSS of the worker that checked every bomb
 OPTS = CheckOptions(detector=False, explicit=False, lang="en")
 
@@ -122,12 +124,12 @@ def _pixel_bomb_gif(d: Path) -> Path:
 
 
 def _ztxt_bomb(d: Path) -> Path:
-    body = b"AIGC\x00\x00" + _zeros_deflated(256 << 20)
+    body = b"AIGC\x00\x00" + _zeros_deflated(BOMB_BYTES)
     return _write("ztxt.png", _png([png_chunk(b"zTXt", body)]))(d)
 
 
 def _itxt_xmp_bomb(d: Path) -> Path:
-    body = b"XML:com.adobe.xmp\x00\x01\x00\x00\x00" + _zeros_deflated(256 << 20)
+    body = b"XML:com.adobe.xmp\x00\x01\x00\x00\x00" + _zeros_deflated(BOMB_BYTES)
     return _write("itxt.png", _png([png_chunk(b"iTXt", body)]))(d)
 
 
@@ -154,18 +156,16 @@ _EXTERNAL = ('<!DOCTYPE x:xmpmeta [<!ENTITY e SYSTEM "file:///etc/passwd">'
 
 def _ooxml_bomb(d: Path) -> Path:
     path = write_ooxml(d / "bomb.docx", custom={"AIGC": label_json()})
-    raw = bytearray(path.read_bytes())
-    # replace docProps/custom.xml's stream by a 256 MiB deflate stream, headers still saying
-    # the honest small sizes: the reader must cap the inflation, not trust the directory
+    # docProps/custom.xml padded to BOMB_BYTES: the reader must refuse it from the declared
+    # size or cap the inflation, never inflate it whole
     with zipfile.ZipFile(path) as z:
         members = [(i.filename, z.read(i.filename)) for i in z.infolist()]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members:
             if name == "docProps/custom.xml":
-                data = data + b" " * (256 << 20)
+                data = data + b" " * BOMB_BYTES
             z.writestr(name, data)
-    del raw
     (d / "bomb.docx").write_bytes(out.getvalue())
     return d / "bomb.docx"
 
@@ -234,7 +234,7 @@ BOMBS: dict[str, tuple[Builder, set[str]]] = {
         "<TC260:AIGC>&l9;</TC260:AIGC>", _laughs_doctype())), FORBIDDEN),
     "ooxml-zip-bomb": (_ooxml_bomb, LIMIT),
     "ooxml-member-flood": (_ooxml_flood, LIMIT),
-    "ooxml-overlapping-members": (_ooxml_overlap, AMBIGUOUS | LIMIT),
+    "ooxml-overlapping-members": (_ooxml_overlap, AMBIGUOUS),
     "ooxml-duplicate-members": (_ooxml_duplicate, AMBIGUOUS),
     "ooxml-traversal-names": (_ooxml_traversal, AMBIGUOUS),
     "ooxml-billion-laughs": (_ooxml_laughs, FORBIDDEN),
@@ -244,7 +244,9 @@ BOMBS: dict[str, tuple[Builder, set[str]]] = {
                                  + struct.pack(">Q", 2**63 - 1) + bytes(64)), DAMAGE),
     "mp4-size-below-header": (_mp4("tiny.mp4", struct.pack(">I", 3) + b"moov" + bytes(64)),
                               DAMAGE),
-    "mp4-deep-nesting": (_mp4("deep.mp4", _mp4_deep(10_000)), LIMIT),
+    # the walker opens only moov/trak/udta/meta (at most 4 levels): deeper nesting is skipped
+    # unread, so there is nothing to report; it must just cost nothing
+    "mp4-deep-nesting": (_mp4("deep.mp4", _mp4_deep(10_000)), set()),
     "mp4-box-flood": (_mp4("flood.mp4", bmff_box(b"free", b"") * 250_000), LIMIT),
     "id3-frame-length-lies": (_write("frame.mp3", id3_tag(id3_frame(
         "TXXX", b"\x03AIGC\x00" + SAMPLE_JSON.encode(), size=0x0FFFFFFF))
@@ -253,7 +255,7 @@ BOMBS: dict[str, tuple[Builder, set[str]]] = {
         "TXXX", b"\x03AIGC\x00" + SAMPLE_JSON.encode()), size=0x0FFFFFFF)), DAMAGE),
     "id3-compressed-frame-bomb": (_write("zframe.mp3", _id3_bomb()), LIMIT),
     "yaml-alias-bomb": (_write("bomb.md", markdown_front_matter(
-        yaml_alias_bomb() + "\nAIGC: *a8\n").encode()), set()),
+        yaml_alias_bomb() + "\nAIGC: *a8\n").encode()), {"implicit-label-nonconformant"}),
 }
 
 
@@ -267,31 +269,61 @@ def _codes(result: dict) -> list[str]:
     return [p["code"] for p in result["problems"]]
 
 
-def _check_measured(path: Path) -> tuple[dict, float, int]:
-    tracemalloc.start()
-    cpu = time.process_time()
-    try:
-        result = check_file(path, OPTS)
-    finally:
-        cpu = time.process_time() - cpu
-        _current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    return result, cpu, peak
+# gaps found by these tests in modules this file does not own: strict xfail, so that the test
+# turns red (XPASS) the day the fix lands and the marker must be removed
+KNOWN_GAPS = {
+    "xmp-50mib": "metadata/xmp.py parses any packet up to limits.max_metadata_bytes (64 MiB): "
+                 "a 50 MiB XMP is read whole and its label counts; no XMP size cap exists",
+    "ooxml-overlapping-members": "carriers/ooxml.py reports 'zip-overlapping-members' but "
+                                 "pipeline.CARRIER_PROBLEMS maps 'zip-overlapping-member'",
+}
 
 
-@pytest.mark.parametrize("name", list(BOMBS))
+def _gap(name: str):
+    reason = KNOWN_GAPS.get(name)
+    return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason \
+        else name
+
+
+@pytest.mark.parametrize("name", [_gap(n) for n in BOMBS])
 def test_bomb_is_rejected_fast_with_a_typed_finding(bombs, name, validate_result):
-    result, cpu, peak = _check_measured(bombs[name])
+    cpu = time.process_time()
+    result = check_file(bombs[name], OPTS)
+    cpu = time.process_time() - cpu
     validate_result(result)
     expected = BOMBS[name][1]
     assert cpu < CPU_LIMIT_S, f"{name}: {cpu:.2f} s of CPU"
-    assert peak < TRACED_LIMIT, f"{name}: Python heap peaked at {peak / 2**20:.0f} MiB"
     codes = _codes(result)
     if expected:
         assert set(codes) & expected, f"{name}: problems {codes}, expected one of {expected}"
     else:  # a bomb that hides a real label must not hide it
         assert set(codes) <= TYPED_CODES | {"implicit-label-nonconformant", "extension-mismatch"}, codes
     assert result["verdict"] in ("confirmed", "none", "unreadable", "suspected")
+
+
+# bombs whose attack is memory: the Python heap peak of one check is measured with tracemalloc
+# (C-level buffers of zlib/expat are covered by the worker's VmHWM test below)
+MEMORY_BOMBS = ("png-ztxt-bomb", "png-itxt-xmp-bomb", "ooxml-zip-bomb", "ooxml-member-flood",
+                "id3-compressed-frame-bomb", "xmp-billion-laughs", "ooxml-billion-laughs",
+                "yaml-alias-bomb", "xmp-deep-nesting", "xmp-50mib")
+
+
+@pytest.mark.parametrize("name", MEMORY_BOMBS)
+def test_bomb_memory_is_bounded(bombs, name):
+    tracemalloc.start()
+    try:
+        check_file(bombs[name], OPTS)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    limit = TRACED_LIMIT_BIG if name == "xmp-50mib" else TRACED_LIMIT
+    assert peak < limit, f"{name}: Python heap peaked at {peak / 2**20:.0f} MiB"
+
+
+def test_yaml_alias_bomb_is_refused_before_expansion(bombs):
+    result = check_file(bombs["yaml-alias-bomb"], OPTS)
+    [entry] = result["implicit_labels"]
+    assert "front-matter-too-complex" in entry["problems"]
 
 
 def test_traversal_names_write_nothing(bombs):
@@ -307,27 +339,27 @@ def test_external_entity_is_not_resolved(bombs):
 
 def test_every_bomb_through_the_worker_pool_with_bounded_memory(bombs):
     """The pool returns a result for every bomb, in order, and the one worker that read them all
-    never grew past WORKER_RSS_LIMIT_KB (VmHWM: its peak resident set)."""
+    never grew past WORKER_RSS_LIMIT_KB (VmHWM: its peak resident set, C buffers included)."""
     names = list(BOMBS)
-    peaks: dict[int, int] = {}
+    pids: set[int] = set()
+    hwm_after: dict[str, int] = {}
 
     def on_event(event) -> None:
         if event.stage == "started":
-            peaks.setdefault(event.worker_pid, 0)
-        for pid in peaks:
-            peaks[pid] = max(peaks[pid], _vm_hwm_kb(pid))
+            pids.add(event.worker_pid)
+        elif event.stage == "done":
+            hwm_after[event.path] = max((_vm_hwm_kb(pid) for pid in pids), default=0)
 
     with WorkerPool(workers=1, memory_mb=1024) as pool:
         results = pool.run([str(bombs[n]) for n in names], OPTS, on_event=on_event)
-        for pid in peaks:
-            peaks[pid] = max(peaks[pid], _vm_hwm_kb(pid))
-    assert all(r is not None for r in results)
+    assert len(pids) == 1, "a worker died on a bomb"
     for name, result in zip(names, results):
-        assert result["file"]["path"] == str(bombs[name])
+        assert result is not None and result["file"]["path"] == str(bombs[name])
         expected = BOMBS[name][1]
-        if expected:
+        if expected and name not in KNOWN_GAPS:
             assert set(_codes(result)) & expected, (name, _codes(result))
-    assert peaks and max(peaks.values()) < WORKER_RSS_LIMIT_KB, peaks
+    peak = max(hwm_after.values())
+    assert 0 < peak < WORKER_RSS_LIMIT_KB, hwm_after
 
 
 def _vm_hwm_kb(pid: int) -> int:
