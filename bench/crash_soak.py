@@ -158,7 +158,11 @@ def run(cycles: int, home: Path, *, mode: str = "exec", seed: int = 1,
             entry_id, digest, kept = line.split(" ")
             acked[entry_id] = (digest, kept)
         problems = check(home, acked)
+        for scratch in home.parent.glob("source-*.bin"):  # the killed writers' input files
+            scratch.unlink()
         stats.cycles += 1
+        if stats.cycles % 25 == 0:
+            log(f"{stats.cycles}/{cycles} cycles, {len(acked)} acknowledged entries, all present")
         if problems:
             stats.failures.append(f"cycle {cycle}: {problems}")
             log(f"cycle {cycle}: FAILED {problems}")
@@ -181,7 +185,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="crash-soak-")) / "home"
-    stats = run(args.cycles, home, mode=args.mode, seed=args.seed)
+    stats = run(args.cycles, home, mode=args.mode, seed=args.seed,
+                log=lambda text: print(text, file=sys.stderr, flush=True))
     print(json.dumps({"cycles": stats.cycles, "acknowledged_entries": stats.acked,
                       "entries_in_log": stats.entries, "failures": stats.failures,
                       "seconds": round(stats.seconds, 1), "home": str(home)}, ensure_ascii=False))

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-__all__ = ["SEED_FAMILIES", "build_seeds", "build_family", "mutate", "all_seed_files"]
+__all__ = ["SEED_FAMILIES", "build_seeds", "build_family", "mutate", "all_seed_files",
+           "apply_ops", "mutation_strategy", "MUTATION_OPS"]
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,16 @@ def _c2pa(d: Path) -> list[Path]:
             c.make_c2pa_edit(d / "d.jpg", c.make_c2pa_jpeg(d / "parent.jpg"))]
 
 
+def _pixels(d: Path) -> list[Path]:
+    """Small pictures of every format the detector decodes (labels do not matter here)."""
+    from tests.fixtures import av_fixtures as av  # noqa: PLC0415
+    from tests.fixtures import image_fixtures as im  # noqa: PLC0415
+
+    return [im.write_jpeg(d / "a.jpg"), im.write_png(d / "b.png"), im.write_webp(d / "c.webp"),
+            im.write_gif(d / "d.gif", frames=2), im.write_tiff(d / "e.tif", big_endian=True),
+            av.write_heif(d / "f.heic")]
+
+
 def _package(d: Path) -> list[Path]:
     """A real complaint package: the CLI checks, files a report keeping the original, exports."""
     from tests.fixtures import image_fixtures as im  # noqa: PLC0415
@@ -221,7 +232,7 @@ SEED_FAMILIES: dict[str, Writer] = {
     "carrier-riff": _riff, "carrier-vorbis": _vorbis, "carrier-ebml": _ebml,
     "carrier-flv": _flv, "carrier-pdf": _pdf, "carrier-ooxml": _ooxml, "carrier-text": _text,
     "xmp": _xmp_family, "exif": _exif, "label-json": _label_json, "label-yaml": _label_yaml,
-    "c2pa": _c2pa, "package": _package,
+    "c2pa": _c2pa, "package": _package, "pixels": _pixels,
 }
 # the pipeline target is seeded with every carrier family
 PIPELINE_FAMILIES = tuple(f for f in SEED_FAMILIES if f.startswith("carrier-"))
@@ -309,3 +320,39 @@ def mutate(data: bytes, rng: random.Random, others: list[bytes] | None = None) -
         elif n:
             b[rng.randrange(n)] = rng.randrange(256)
     return bytes(b)
+
+
+# -- Hypothesis: shrinkable mutations -----------------------------------------------------------
+MUTATION_OPS = ("truncate", "flip", "overwrite", "insert", "delete", "duplicate")
+
+
+def apply_ops(data: bytes, ops: list[tuple[str, float, bytes]]) -> bytes:
+    """Apply (op, position as a fraction of the length, bytes) steps: the Hypothesis tests draw
+    these so that a failing input shrinks to the fewest, simplest edits of a real seed."""
+    b = bytearray(data)
+    for op, where, value in ops:
+        n = len(b)
+        i = min(n - 1, int(where * n)) if n else 0
+        if op == "truncate":
+            del b[i:]
+        elif op == "flip" and n:
+            b[i] ^= value[0] or 1
+        elif op == "overwrite" and n:
+            b[i:i + len(value)] = value
+        elif op == "insert":
+            b[i:i] = value
+        elif op == "delete":
+            del b[i:i + 1 + value[0] * 4]
+        elif op == "duplicate" and n:
+            b[i:i] = b[i:i + 1 + value[0] * 16]
+    return bytes(b)
+
+
+def mutation_strategy(seeds: list[bytes]):  # noqa: ANN201 - a hypothesis strategy
+    """Seed bytes with 0-6 shrinkable edits (import of hypothesis only when used)."""
+    from hypothesis import strategies as st  # noqa: PLC0415
+
+    interesting = st.sampled_from([v for v in _INTERESTING if v])
+    value = st.one_of(st.binary(min_size=1, max_size=8), interesting)
+    op = st.tuples(st.sampled_from(MUTATION_OPS), st.floats(0, 1, allow_nan=False), value)
+    return st.builds(apply_ops, st.sampled_from(seeds), st.lists(op, max_size=6))

@@ -9,6 +9,9 @@ Targets (names are what `bench/fuzz.py --harness NAME` takes):
 
     carrier-<module>   carriers.<module>.sites() on any bytes; the XMP/EXIF blocks it yields
                        are expanded too (the pipeline always does that).  VerifyError allowed.
+    sniff              sniff.sniff() + extension_mismatch() on any bytes. never raises
+    pixels             detect.image.decode_image() (Pillow + pillow-heif decoding for the
+                       detector).  VerifyError allowed.
     metadata-xmp       metadata.xmp.fields() on an XMP packet.          never raises
     metadata-exif      metadata.exif.fields() on a TIFF/EXIF block.     never raises
     labels-json        labels.read_labels() on a FIELD site named AIGC. never raises
@@ -31,7 +34,8 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["ContractBroken", "Target", "TARGETS", "CARRIER_TARGETS", "load", "target"]
+__all__ = ["ContractBroken", "Target", "TARGETS", "CARRIER_TARGETS", "KNOWN_CRASHES", "load",
+           "target", "known_crash", "run_checked"]
 
 # carrier module -> the file extension its seeds carry (the pipeline target picks formats by
 # magic bytes, these only give the sniffer an honest hint)
@@ -44,6 +48,32 @@ CARRIER_TARGETS: dict[str, str] = {
 
 class ContractBroken(Exception):
     """A reader let an exception escape that its contract forbids (the cause is chained)."""
+
+
+# Crashes already kept in tests/data/crash/ (with a regression test) whose fix is pending in a
+# module this harness does not own: (exception type, file of the innermost frame, function).
+# While listed, the fuzz runner counts them and goes on looking for new ones (--strict stops at
+# them). Remove an entry when its regression test passes.
+KNOWN_CRASHES: dict[tuple[str, str, str], str] = {
+    ("IndexError", "aigcverify/sniff.py", "_after_id3"):
+        "tests/data/crash/sniff-id3-short-header.mp3",
+}
+
+
+def known_crash(err: BaseException) -> str | None:
+    """The crash sample that already records this failure, or None when it is new."""
+    cause = err.__cause__ or err
+    tb = cause.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    for (etype, file_suffix, func), sample in KNOWN_CRASHES.items():
+        if (type(cause).__name__ == etype and code.co_filename.endswith(file_suffix)
+                and code.co_name == func):
+            return sample
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +120,10 @@ def _carrier_run(module_name: str) -> Callable[[bytes], None]:
 
         module = importlib.import_module(f"aigcverify.carriers.{module_name}")
         fh = io.BytesIO(data)
-        sniffed = sniff(fh, f"x.{CARRIER_TARGETS[module_name]}").format
+        try:
+            sniffed = sniff(fh, f"x.{CARRIER_TARGETS[module_name]}").format
+        except Exception:  # noqa: BLE001 - the sniff harness owns sniffer crashes
+            sniffed = "unknown"
         # feed the bytes to this module even when they no longer sniff as its format: a
         # reader must survive whatever reaches it
         fmt = sniffed if carrier_for(sniffed) is module else module.FORMATS[0]
@@ -111,6 +144,37 @@ def _carrier_run(module_name: str) -> Callable[[bytes], None]:
             raise _broken("metadata.expand", err) from err
 
     return run
+
+
+# -- the sniffer --------------------------------------------------------------------------------
+_SNIFF_NAMES = ("x", "x.jpg", "x.mp3", "x.md", "x.docx", "x.txt")
+
+
+def _run_sniff(data: bytes) -> None:
+    from aigcverify.sniff import FORMATS, extension_mismatch, sniff  # noqa: PLC0415
+
+    name = _SNIFF_NAMES[len(data) % len(_SNIFF_NAMES)]
+    try:
+        fmt = sniff(io.BytesIO(data), name).format
+        extension_mismatch(name, fmt)
+    except Exception as err:  # noqa: BLE001 - sniffing must never fail: it runs in the parent too
+        raise _broken("sniff.sniff", err) from err
+    if fmt not in FORMATS:
+        raise ContractBroken(f"sniff returned unknown format {fmt!r}")
+
+
+# -- pixel decoding (detector stage) ------------------------------------------------------------
+def _run_pixels(data: bytes) -> None:
+    from aigcverify.detect.image import decode_image  # noqa: PLC0415
+    from aigcverify.errors import VerifyError  # noqa: PLC0415
+
+    path = _write(data, "img")
+    try:
+        decode_image(path)
+    except VerifyError:
+        return
+    except Exception as err:  # noqa: BLE001
+        raise _broken("detect.image.decode_image", err) from err
 
 
 # -- metadata expanders -------------------------------------------------------------------------
@@ -231,6 +295,9 @@ def _build() -> dict[str, Target]:
         for name in CARRIER_TARGETS
     }
     targets.update({
+        "sniff": Target("sniff", _run_sniff, "pipeline", "sniff.sniff + extension_mismatch"),
+        "pixels": Target("pixels", _run_pixels, "pixels",
+                         "detect.image.decode_image (the detector's pixel decoder)"),
         "metadata-xmp": Target("metadata-xmp", _run_xmp, "xmp", "metadata.xmp.fields"),
         "metadata-exif": Target("metadata-exif", _run_exif, "exif", "metadata.exif.fields"),
         "labels-json": Target("labels-json", _run_labels_json, "label-json",
@@ -269,3 +336,18 @@ def load(name: str) -> None:
         import aigcverify.export.standalone_verify  # noqa: F401, PLC0415
     elif name == "pipeline":
         import aigcverify.pipeline  # noqa: F401, PLC0415
+    elif name == "pixels":
+        import aigcverify.detect.image  # noqa: F401, PLC0415
+
+
+def run_checked(name: str, data: bytes) -> str | None:
+    """Run target `name` on data. Returns None, or the kept sample of a known crash it hit;
+    raises ContractBroken for a new one (the Hypothesis tests' entry point)."""
+    try:
+        TARGETS[name].run(data)
+    except ContractBroken as err:
+        sample = known_crash(err)
+        if sample is None:
+            raise
+        return sample
+    return None

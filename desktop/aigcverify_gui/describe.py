@@ -74,6 +74,14 @@ MODALITY_KEYS = {
     "audio-speech": "gui.modality.audio-speech",
     "text-prompt": "gui.modality.text-prompt",
 }
+# where an explicit label sits on the picture
+POSITION_KEYS = {
+    "top-left": "gui.position.top-left", "top": "gui.position.top",
+    "top-right": "gui.position.top-right", "left": "gui.position.left",
+    "right": "gui.position.right", "bottom-left": "gui.position.bottom-left",
+    "bottom": "gui.position.bottom", "bottom-right": "gui.position.bottom-right",
+    "center": "gui.position.center", "middle": "gui.position.center",
+}
 # C2PA digital source types (last URI segment) -> plain words
 SOURCE_TYPE_KEYS = {
     "trainedAlgorithmicMedia": "gui.c2pa.source.trainedAlgorithmicMedia",
@@ -247,6 +255,10 @@ def _explicit_node(label: dict, lang: str) -> Node:
         node.children.append(Node(_t("gui.explicit.when", lang), _t(
             "gui.explicit.when.value", lang, start=f"{float(label['start_s']):.1f}",
             end=f"{float(label['start_s']) + float(label.get('duration_s') or 0):.1f}")))
+    position = label.get("position")
+    if position:
+        words = _t(POSITION_KEYS[position], lang) if position in POSITION_KEYS else str(position)
+        node.children.append(Node(_t("gui.explicit.position", lang), words))
     if label.get("box"):
         node.children.append(Node(_t("gui.explicit.where", lang), _scalar(label["box"])))
     if label.get("height_ratio") is not None:
@@ -273,6 +285,14 @@ def _generic_node(item: Any, lang: str) -> Node:
     return Node(name or "—", value, [_raw(item, lang)])
 
 
+def _number(value: object) -> str:
+    """0.5 -> "0.50", 1.0001 -> "1.0001": enough digits that score and threshold never look
+    equal when they are not."""
+    text = f"{float(value):.4f}".rstrip("0")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
 def detector_band(detector: dict) -> str:
     """no-traces | inconclusive | traces, from the detector's own band when it gives one."""
     band = str(detector.get("band") or "").lower()
@@ -290,8 +310,10 @@ def _detector_node(detector: dict, lang: str) -> Node:
     node = Node(_t("gui.detector.result", lang), _t(BAND_KEYS[band], lang),
                 kind={"traces": "warning", "inconclusive": "info"}.get(band, "ok"))
     node.children.append(Node(_t("gui.detector.score", lang), _t(
-        "gui.detector.score.value", lang, score=f"{float(detector.get('score', 0)):.2f}",
-        threshold=f"{float(detector.get('threshold', 0)):.2f}")))
+        "gui.detector.score.value", lang, score=_number(detector.get("score", 0)),
+        threshold=_number(detector.get("threshold", 0)))))
+    if detector.get("band_text"):
+        node.children.append(Node(_t("gui.detail", lang), str(detector["band_text"])))
     node.children.append(Node(_t("gui.detector.model", lang), str(detector.get("model", ""))))
     if detector.get("provider"):
         node.children.append(Node(_t("gui.detector.provider", lang), str(detector["provider"])))
@@ -302,9 +324,13 @@ def _detector_node(detector: dict, lang: str) -> Node:
     return node
 
 
-def _group(title_key: str, lang: str, children: list[Node], state: str = "ran") -> Node:
-    """state: "ran", "not-run" (stage off or not reached) or "failed" (stage could not run)."""
-    if children:
+def _group(title_key: str, lang: str, children: list[Node], state: str = "ran",
+           single: bool = False) -> Node:
+    """state: "ran", "not-run" (stage off or not reached) or "failed" (stage could not run).
+    single: the group holds at most one entry (C2PA, detector): its value is the entry's."""
+    if children and single:
+        value = children[0].value
+    elif children:
         value = _t("gui.ev.count", lang, count=len(children))
     else:
         value = _t({"ran": "gui.ev.none", "not-run": "gui.ev.not-run",
@@ -324,7 +350,8 @@ def evidence(result: dict, lang: str) -> list[Node]:
     groups = [
         _group("gui.ev.implicit", lang,
                [_label_site(e, lang) for e in result.get("implicit_labels") or []]),
-        _group("gui.ev.c2pa", lang, [_c2pa_nodes(result["c2pa"], lang)] if result.get("c2pa") else []),
+        _group("gui.ev.c2pa", lang, [_c2pa_nodes(result["c2pa"], lang)] if result.get("c2pa") else [],
+               single=True),
         _group("gui.ev.explicit", lang,
                [_explicit_node(e, lang) for e in result.get("explicit_labels") or []],
                _stage_state(result, "explicit")),
@@ -332,7 +359,7 @@ def evidence(result: dict, lang: str) -> list[Node]:
         _group("gui.ev.watermarks", lang, [_generic_node(w, lang) for w in result.get("watermarks") or []]),
         _group("gui.ev.detector", lang,
                [_detector_node(result["detector"], lang)] if result.get("detector") else [],
-               _stage_state(result, "detector")),
+               _stage_state(result, "detector"), single=True),
     ]
     return groups
 

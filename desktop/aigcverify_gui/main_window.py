@@ -500,6 +500,7 @@ class MainWindow(QMainWindow):
         self.queue.setAccessibleName(t("gui.queue.accessible"))
         self.queue.setToolTip(t("gui.queue.tooltip"))
         self.queue.header().setAccessibleName(t("gui.header.accessible"))
+        self.queue.fit_state_column()
         self.progress.setAccessibleName(t("gui.status.progress.accessible"))
         self.counts.setAccessibleName(t("gui.status.accessible"))
         self.offline.setText(t("gui.status.offline"))
@@ -529,7 +530,7 @@ class MainWindow(QMainWindow):
             avail = screen.availableGeometry() if screen else None
             if avail is not None:
                 self.resize(min(1280, int(avail.width() * 0.9)), min(820, int(avail.height() * 0.9)))
-        for key, splitter, shares in (("main-split", self.split, (1, 3)),
+        for key, splitter, shares in (("main-split", self.split, (2, 5)),
                                       ("result-split", self.result_view.split, (2, 3))):
             blob = self.settings.blob(key)
             if blob is None or not splitter.restoreState(blob):

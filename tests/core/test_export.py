@@ -3,7 +3,6 @@ byte fails, two exports are byte-identical, hostile original names stay inside f
 names, the PDF shows legible Chinese, and a failed export leaves nothing under the final name."""
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -149,6 +148,7 @@ def _structure_offsets(data: bytes) -> list[int]:
     return offsets
 
 
+@pytest.mark.slow
 def test_every_structural_byte_and_sampled_payload_bytes_are_covered(filed, tmp_path,
                                                                       monkeypatch):
     log, ids = filed
@@ -157,7 +157,7 @@ def test_every_structural_byte_and_sampled_payload_bytes_are_covered(filed, tmp_
     assert verify_package(str(pkg)).ok
     positions = _structure_offsets(data)
     rng = __import__("random").Random(7)
-    positions += rng.sample(range(len(data)), 150)
+    positions += rng.sample(range(len(data)), 100)
     target = tmp_path / "flip.zip"
     for pos in positions:
         flipped = bytearray(data)
@@ -181,8 +181,6 @@ def test_two_exports_are_byte_identical(filed, tmp_path):
     log.file_report(check(make_png(tmp_path / "c.png")), ReportDraft())  # unrelated activity
     two = export(log, list(reversed(ids)) + ids[:1], tmp_path / "two.zip").read_bytes()
     assert one == two
-    english = export(log, ids, tmp_path / "en.zip", lang="en").read_bytes()
-    assert english != one
 
 
 def test_package_members_never_use_the_original_name(home, tmp_path):
@@ -272,7 +270,7 @@ def test_pdf_shows_legible_chinese(filed, tmp_path):
     assert len(pages) >= 2
     with Image.open(pages[0]) as page:
         grey = page.convert("L")
-        dark = sum(1 for v in grey.getdata() if v < 128)
+        dark = sum(1 for v in grey.get_flattened_data() if v < 128)
         assert dark > grey.width * grey.height * 0.01  # text was drawn, not blank boxes
     if os.environ.get("AIGCVERIFY_KEEP_PDF_PNG"):
         for page in pages:
@@ -301,3 +299,33 @@ def test_pdf_is_deterministic_and_dated_from_the_reports(filed, tmp_path):
     assert stamp[:5] == tuple(int(x) for x in (newest[0:4], newest[5:7], newest[8:10],
                                                newest[11:13], newest[14:16]))
     assert f"D:{newest[0:4]}{newest[5:7]}{newest[8:10]}".encode() in pdf
+
+
+def test_previews_of_images_videos_and_junk(tmp_path):
+    import av
+    import numpy as np
+
+    from aigcverify.export.thumbnail import MAX_SIDE, make_thumbnail, render_thumbnail
+
+    big = tmp_path / "big.png"
+    Image.new("RGB", (1600, 900), (0, 90, 200)).save(big, format="PNG")
+    thumb = make_thumbnail(str(big), "image")  # in a child process
+    assert thumb["source"] == "image" and thumb["png"].startswith(b"\x89PNG")
+    assert (thumb["width"], thumb["height"]) == (MAX_SIDE, 270)
+    video = tmp_path / "clip.mp4"
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(5):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8),
+                                               format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    keyframe = render_thumbnail(str(video), "video")
+    assert keyframe["source"] == "keyframe" and (keyframe["width"], keyframe["height"]) == (64, 48)
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(200))
+    assert make_thumbnail(str(junk), "image") is None  # no preview, no exception
+    assert make_thumbnail(str(junk), "audio") is None

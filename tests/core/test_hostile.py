@@ -419,11 +419,16 @@ def test_detector_decoder_refuses_pixel_bombs(bombs, name):
 @pytest.mark.parametrize("name", ["pixel-bomb-png", "pixel-bomb-jpeg", "pixel-bomb-gif"])
 def test_pixel_bomb_through_every_stage_is_a_finding(bombs, name):
     """With the slow stages on (explicit-label OCR, detector), a pixel bomb ends as a typed
-    finding of the stage that would decode it, not as an exception or a worker crash."""
+    finding of each stage that would decode it, not as an exception or a worker crash."""
     opts = CheckOptions(lang="en", detector=True, explicit=True)
     cpu = time.process_time()
     result = check_file(bombs[name], opts)
     assert time.process_time() - cpu < CPU_LIMIT_S
-    assert result["verdict"] != "unreadable" or set(_codes(result)) & TYPED_CODES
+    codes = _codes(result)
+    slow = [s for s in result["stages"] if s in ("explicit", "detector")]
+    if not slow:
+        pytest.skip("neither the explicit-label nor the detector stage is installed yet")
+    for stage in slow:
+        assert {f"{stage}-failed", "resource-limit"} & set(codes), (stage, codes)
     assert not result["explicit_labels"]
-    assert result["detector"] is None or "score" in result["detector"]
+    assert result["detector"] is None

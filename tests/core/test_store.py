@@ -177,7 +177,6 @@ def test_clean_text_and_dates():
 
 
 def test_keep_original_copies_verified_bytes(report_log, tmp_path):
-    source = tmp_path / "../weird name.png"
     source = tmp_path / "weird name.png"
     source.write_bytes(b"\x89PNG fake bytes")
     import hashlib
@@ -360,7 +359,8 @@ SCENARIO = textwrap.dedent("""
                     out["acked"].append(e.report_id)
             elif mode == "setup":
                 for i in range(3):
-                    out["acked"].append(log.file_report(make_result(f"f{i}.png"), draft()).report_id)
+                    e = log.file_report(make_result(f"f{i}.png"), draft())
+                    out["acked"].append(e.report_id)
             else:
                 out["read_only"] = log.read_only
                 out["listed"] = [r.report_id for r in log.list_reports()]

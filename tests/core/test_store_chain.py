@@ -155,7 +155,6 @@ def test_edited_field_is_detected_at_its_entry(copy, field):
 
 def test_deleted_rows_are_detected(copy):
     attacker = Attacker(copy)
-    n = attacker.count()
     attacker.delete(9)
     attacker.close()
     report = verify_copy(copy)

@@ -47,12 +47,14 @@ def test_window_geometry_is_remembered(qtbot, tasks, tmp_path):
     settings = Settings(tmp_path / "data")
     first = MainWindow(tasks, settings)
     qtbot.addWidget(first)
-    first.resize(900, 640)
     first.show()
+    first.resize(first.width(), 480)  # the default would be 90 % of the 800 x 600 offscreen screen
+    size = first.size()
     first.close()
     second = MainWindow(tasks, Settings(tmp_path / "data"))
     qtbot.addWidget(second)
-    assert (second.width(), second.height()) == (900, 640)
+    assert second.size() == size
+    assert second.height() == 480
 
 
 def test_settings_dialog_applies_and_switches_language(qtbot, tmp_path):
@@ -89,7 +91,8 @@ def test_available_providers_come_from_onnxruntime():
 def test_relocalize_turns_a_chinese_result_into_english(tmp_path, make_png, make_label):
     from aigcverify_gui.localize import relocalize
 
-    path = make_png(tmp_path / "x.jpg", {"AIGC": make_label("1", ProduceID="")})
+    png = make_png(tmp_path / "x.png", {"AIGC": make_label("1", ProduceID="")})
+    path = str(Path(png).rename(tmp_path / "x.jpg"))  # a PNG named .jpg: extension-mismatch
     result = _check(path, "zh_CN")
     english = _check(path, "en")
     relocalize(result, "en")

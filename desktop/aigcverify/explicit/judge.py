@@ -55,7 +55,7 @@ _FILE_CODE: dict[str, str] = {
     "explicit-label-position": "explicit-label-position",
     "explicit-label-too-short": "explicit-label-too-short",
     "explicit-label-elements": "explicit-label-elements",
-    "explicit-audio-position": "explicit-label-position",
+    "explicit-audio-position": "explicit-audio-position",
 }
 _FAMILY: dict[str, str] = {
     "image-text": "visual", "video-text": "visual",

@@ -30,7 +30,7 @@ from .errors import ExplicitError
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["TextLine", "OcrEngine", "engine", "read_lines", "recognize_region",
+__all__ = ["TextLine", "OcrEngine", "engine", "read_lines", "recognize_regions",
            "DET_SHORT_SIDE", "engine_loads"]
 
 log = logging.getLogger(__name__)
@@ -300,11 +300,13 @@ def read_lines(bgr: "np.ndarray", *, short_side: int = DET_SHORT_SIDE,
     return lines
 
 
-def recognize_region(bgr: "np.ndarray", box: tuple[float, float, float, float]) -> tuple[str, float]:
-    """Recognition only, on a known box (video tracking: is the label still there?)."""
+def recognize_regions(pictures: list["np.ndarray"],
+                      boxes: list[tuple[float, float, float, float]]) -> list[tuple[str, float]]:
+    """Recognition only, on known boxes, one batch (video tracking: is the label still there?)."""
     import numpy as np
 
-    x0, y0, x1, y1 = box
-    quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
-    results = engine().recognize([_crop(bgr, quad)])
-    return results[0] if results else ("", 0.0)
+    crops = []
+    for bgr, (x0, y0, x1, y1) in zip(pictures, boxes):
+        quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+        crops.append(_crop(bgr, quad))
+    return engine().recognize(crops)

@@ -12,14 +12,10 @@ cannot draw become U+FFFD.
 
 import io
 import re
-import threading
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 
@@ -69,35 +65,15 @@ def local_time_text(created_utc: str, tz_offset: str) -> str:
     return f"{local:%Y-%m-%d %H:%M:%S} (UTC{tz_offset})"
 
 
-# Parsing a 49,000-glyph CJK face costs about a second; fpdf2's TTFFont.__deepcopy__ copies the
-# per-document state and shares the parsed metrics (it exists for FPDFRecorder), so a parsed
-# face is kept here and copied into each new document. The fontTools object itself is opened
-# afresh (lazily, cheap) because subsetting at output changes it. fpdf2 is pinned exactly.
-_FONT_CACHE: dict[tuple[str, int, str], Any] = {}
-_FONT_LOCK = threading.Lock()
-
-
-def _add_font(pdf: FPDF, key: str, path: Path, face: int) -> None:
-    cache_key = (str(path), face, key)
-    with _FONT_LOCK:
-        cached = _FONT_CACHE.get(cache_key)
-        if cached is None:
-            pdf.add_font(key, fname=str(path), collection_font_number=face)
-            _FONT_CACHE[cache_key] = deepcopy(pdf.fonts[key])
-        else:
-            font = deepcopy(cached)
-            font.ttfont = TTFont(str(path), recalcTimestamp=False, fontNumber=face, lazy=True)
-            pdf.fonts[key] = font
-
-
 class _Pdf(FPDF):
     def __init__(self, lang: str) -> None:
         super().__init__(format="A4", unit="mm")
         self.lang = lang
         font = find_cjk_font()
-        _add_font(self, _TEXT, font.path, font.face)
-        _add_font(self, _MONO, font.path, font.mono_face if font.mono_face is not None
-                  else font.face)
+        self.add_font(_TEXT, fname=str(font.path), collection_font_number=font.face)
+        self.add_font(_MONO, fname=str(font.path),
+                      collection_font_number=font.mono_face if font.mono_face is not None
+                      else font.face)
         self.cmap = set(self.fonts[_TEXT].cmap)
         self.wrap = WrapMode.CHAR if lang == "zh_CN" else WrapMode.WORD
         self.set_margins(18, 16, 18)

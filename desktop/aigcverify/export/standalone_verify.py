@@ -137,7 +137,8 @@ def _jcs_number(x):
         out = "0." + "0" * (-n) + text
     else:
         e = n - 1
-        out = text[0] + ("." + text[1:] if k > 1 else "") + "e" + ("+" if e > 0 else "-") + str(abs(e))
+        out = (text[0] + ("." + text[1:] if k > 1 else "") + "e" + ("+" if e > 0 else "-")
+               + str(abs(e)))
     return ("-" if x < 0 else "") + out
 
 

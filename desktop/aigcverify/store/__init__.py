@@ -9,7 +9,8 @@ This package never imports Qt; the GUI calls it from its one background helper.
 from .errors import (FileChanged, InvalidReport, ReportNotFound, StoreBusy, StoreCorrupt,
                      StoreError, StoreFull, StoreReadOnly, StoreTooNew)
 from .log import Entry, ListFilter, ReportLog, ReportSummary
-from .model import COMPLAINT_TYPES, PLATFORM_SUGGESTIONS, ComplaintType, EntryKind, ReportDraft, Seen
+from .model import (COMPLAINT_TYPES, PLATFORM_SUGGESTIONS, ComplaintType, EntryKind, ReportDraft,
+                    Seen)
 
 __all__ = ["ReportLog", "Entry", "ListFilter", "ReportSummary", "ReportDraft", "Seen",
            "ComplaintType", "COMPLAINT_TYPES", "EntryKind", "PLATFORM_SUGGESTIONS",

@@ -77,7 +77,8 @@ class _Walker:
             if previous is not None or row.get("supersedes") is not None or row.get("rev") != 1:
                 self.fail(seq, "structure", f"{report_id} filed twice")
         elif previous is None or row.get("supersedes") != previous[0]:
-            self.fail(seq, "structure", f"{kind} does not supersede the latest entry of {report_id}")
+            self.fail(seq, "structure",
+                      f"{kind} does not supersede the latest entry of {report_id}")
         elif previous[1] == EntryKind.TOMBSTONE.value:
             self.fail(seq, "structure", f"{report_id} changed after it was withdrawn")
         self.latest[report_id] = (row.get("entry_id"), kind)
@@ -124,7 +125,8 @@ def _check_anchor(report: ChainReport, anchor: Anchor | None, anchor_error: str 
                                    f"the last {anchor.seq - report.head_seq} entries are missing"))
     elif anchor.seq < report.head_seq:
         report.breaks.append(Break(anchor.seq + 1, "anchor-behind",
-                                   f"{report.head_seq - anchor.seq} entries were added outside the app"))
+                                   f"{report.head_seq - anchor.seq} entries were added "
+                                   "outside the app"))
     elif anchor.seq and hashes.get(anchor.seq) != anchor.hash:
         report.breaks.append(Break(anchor.seq, "anchor-mismatch", "the head entry differs"))
 

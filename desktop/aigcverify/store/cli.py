@@ -3,7 +3,8 @@ export|edit|withdraw`.
 
 Machine output (report id, --json) goes to stdout; messages for people go to stderr. Exit
 codes: 0 done, 1 the log does not verify, 2 bad input, 3 the log cannot be used right now
-(locked, read-only, disk full, damaged), 4 no such report.
+(locked, read-only, disk full, damaged), 4 no such report. A file that changed since it was
+checked counts as bad input (2).
 """
 
 import argparse
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..i18n import normalize_lang, tr
-from .errors import InvalidReport, ReportNotFound, StoreError
+from .errors import FileChanged, InvalidReport, ReportNotFound, StoreError
 from .log import ListFilter, ReportLog
 from .model import COMPLAINT_TYPES, ReportDraft, Seen, draft_from_body
 
@@ -33,7 +34,7 @@ def _fail(err: StoreError, lang: str) -> int:
     _err(err.message(lang))
     if isinstance(err, ReportNotFound):
         return EXIT_NOT_FOUND
-    if isinstance(err, InvalidReport):
+    if isinstance(err, (InvalidReport, FileChanged)):
         return EXIT_INVALID
     _err(tr("store.cli.nothing-lost", lang))
     return EXIT_STORE
@@ -157,7 +158,8 @@ def _print_entry(entry, lang: str) -> None:  # noqa: ANN001 - an Entry
             ("store.cli.verdict", tr(f"verdict.{result.get('verdict')}", lang)),
             ("store.cli.why", (result.get("reason") or {}).get("message", "")),
             ("store.cli.type", tr(f"store.type.{complaint['type']}", lang)),
-            ("store.cli.platform", seen.get("platform", "")), ("store.cli.url", seen.get("url", "")),
+            ("store.cli.platform", seen.get("platform", "")),
+            ("store.cli.url", seen.get("url", "")),
             ("store.cli.account", seen.get("account", "")),
             ("store.cli.seen-at", seen.get("seen_at", "")),
             ("store.cli.description", complaint.get("description", "")),
@@ -259,7 +261,8 @@ def _cmd_withdraw(args: argparse.Namespace) -> int:
 # -- registration ----------------------------------------------------------------------------
 
 def _seen_options(parser: argparse.ArgumentParser, lang: str) -> None:
-    parser.add_argument("--type", choices=tuple(COMPLAINT_TYPES), help=tr("store.cli.opt.type", lang))
+    parser.add_argument("--type", choices=tuple(COMPLAINT_TYPES),
+                        help=tr("store.cli.opt.type", lang))
     parser.add_argument("--platform", help=tr("store.cli.opt.platform", lang))
     parser.add_argument("--url", help=tr("store.cli.opt.url", lang))
     parser.add_argument("--account", help=tr("store.cli.opt.account", lang))
@@ -319,7 +322,8 @@ def register(subparsers: argparse._SubParsersAction, lang: str) -> None:
     export.add_argument("--out", required=True, metavar="PKG.zip|FILE.csv",
                         help=tr("store.cli.opt.out", lang))
     export.add_argument("--csv", action="store_true", help=tr("store.cli.opt.csv", lang))
-    export.add_argument("--history", action="store_true", help=tr("store.cli.opt.csv-history", lang))
+    export.add_argument("--history", action="store_true",
+                        help=tr("store.cli.opt.csv-history", lang))
     export.add_argument("--pdf-lang", dest="pdf_lang", choices=("zh", "en"),
                         help=tr("store.cli.opt.pdf-lang", lang))
     export.add_argument("--no-originals", action="store_true",

@@ -31,7 +31,8 @@ def _cell(value: object) -> str:
 
 def _row(entry: Entry, first: Entry, content: Entry, lang: str) -> list[str]:
     body = content.body
-    file_info, seen, complaint = body.get("file", {}), body.get("seen", {}), body.get("complaint", {})
+    file_info, seen = body.get("file", {}), body.get("seen", {})
+    complaint = body.get("complaint", {})
     verdict = body.get("result", {}).get("verdict", "")
     status = "withdrawn" if entry.kind == EntryKind.TOMBSTONE.value else entry.kind
     values = {

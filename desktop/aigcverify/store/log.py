@@ -116,7 +116,9 @@ def _utc_text(moment: datetime) -> str:
 
 
 def _offset_text(moment: datetime) -> str:
-    offset = moment.astimezone().utcoffset() if moment.tzinfo is timezone.utc else moment.utcoffset()
+    # a UTC clock (the normal case) -> the machine's local offset; an explicit zone is kept
+    offset = (moment.astimezone().utcoffset() if moment.tzinfo is timezone.utc
+              else moment.utcoffset())
     minutes = int((offset.total_seconds() if offset else 0) // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

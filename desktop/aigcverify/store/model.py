@@ -139,7 +139,8 @@ def validate_draft(draft: ReportDraft, now: datetime | None = None) -> ReportDra
 def build_body(draft: ReportDraft, result: dict, evidence: dict | None = None) -> dict:
     """The stored body of a new report (draft must be validated)."""
     file_info = result.get("file", {})
-    name = file_info.get("name") or str(file_info.get("path", "")).replace("\\", "/").rsplit("/", 1)[-1]
+    path = str(file_info.get("path", "")).replace("\\", "/")
+    name = file_info.get("name") or path.rsplit("/", 1)[-1]
     body: dict[str, Any] = {
         "file": {"name": name, "size": file_info.get("size", 0),
                  "sha256": file_info.get("sha256", ""), "sm3": file_info.get("sm3", "")},

@@ -29,6 +29,7 @@ class NodeTree(QTreeWidget):
         self.setUniformRowHeights(False)
         self.setWordWrap(True)
         self.setAlternatingRowColors(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # hashes and paths: both ends matter
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)

@@ -47,9 +47,11 @@ class ProblemsView(QListWidget):
         return len(self._items)
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        rows = min(MAX_VISIBLE_ROWS, max(1, len(self._items)))
+        shown = self._items[:MAX_VISIBLE_ROWS] or [{}]
+        lines = sum(1 + bool(p.get("rule")) for p in shown)  # message, and the rule under it
         line = self.fontMetrics().lineSpacing()
-        return QSize(super().sizeHint().width(), rows * (2 * line + 6) + 2 * self.frameWidth())
+        height = lines * line + len(shown) * 8 + 2 * self.frameWidth()
+        return QSize(super().sizeHint().width(), height)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(100, self.fontMetrics().lineSpacing() * 2 + 8)

@@ -227,9 +227,19 @@ class QueueView(QTreeView):
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # a fixed, font-relative width: ResizeToContents would measure every row on each update
+        # a fixed width that fits the longest state words of the current language
+        # (ResizeToContents would measure every row on each update)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(1, self.fontMetrics().horizontalAdvance("M") * 13)
+        self.fit_state_column()
+
+    def fit_state_column(self) -> None:
+        """Called again after a language switch."""
+        keys = [f"verdict.{v}" for v in ("confirmed", "declared", "suspected", "none", "unreadable")]
+        keys += list(STAGE_KEYS.values()) + ["gui.state.waiting", "gui.state.cancelled"]
+        metrics = self.fontMetrics()
+        widest = max(metrics.horizontalAdvance(t(k)) for k in keys)
+        icon = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        self.header().resizeSection(1, widest + icon + metrics.horizontalAdvance("M") * 2)
 
     def selected_rows(self) -> list[int]:
         return sorted({i.row() for i in self.selectionModel().selectedRows()})
