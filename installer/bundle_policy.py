@@ -14,7 +14,7 @@ __all__ = ["EXCLUDES", "UNUSED_QT_PLUGINS", "QT_TRANSLATION_LANGS", "QT_TRANSLAT
 # Python packages never imported by the app. Training and test tools share the build
 # virtualenv; PyInstaller would follow their optional imports. Network client libraries are
 # excluded as well: the product never touches the network, and an accidental import now fails
-# loudly instead of quietly working (`ssl` also takes OpenSSL's TLS library out).
+# loudly instead of quietly working.
 EXCLUDES = (
     # training, notebooks, plotting
     "torch", "torchvision", "torchaudio", "onnx", "tensorboard", "imwatermark", "sympy",
@@ -24,7 +24,7 @@ EXCLUDES = (
     "pytest", "_pytest", "pytestqt", "hypothesis", "atheris", "jsonschema",
     "jsonschema_specifications", "setuptools", "pkg_resources", "pip", "PyInstaller",
     # network
-    "requests", "urllib3", "certifi", "idna", "charset_normalizer", "ssl", "av.datasets",
+    "requests", "urllib3", "certifi", "idna", "charset_normalizer", "av.datasets",
     # Qt modules the GUI does not import (it uses QtCore, QtGui, QtWidgets and QtSvg)
     "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtQuickWidgets",
     "PySide6.QtQuickControls2", "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets",

@@ -175,8 +175,8 @@ def organisation_name(info: dict | None, lang: str) -> str:
 def _label_site(entry: dict, lang: str) -> Node:
     where = " · ".join(str(x) for x in (entry.get("carrier"), entry.get("location")) if x)
     meaning = entry.get("label_meaning") or _t("gui.label.value", lang, value=entry.get("label"))
-    conformance = _t("gui.label.conformant" if entry.get("conformant") else "gui.label.nonconformant",
-                     lang)
+    conformance = _t("gui.label.conformant" if entry.get("conformant")
+                     else "gui.label.nonconformant", lang)
     node = Node(where or _t("gui.ev.implicit", lang), f"{meaning} · {conformance}",
                 kind="ok" if entry.get("conformant") else "warning")
     fields = entry.get("fields") or {}
@@ -350,13 +350,15 @@ def evidence(result: dict, lang: str) -> list[Node]:
     groups = [
         _group("gui.ev.implicit", lang,
                [_label_site(e, lang) for e in result.get("implicit_labels") or []]),
-        _group("gui.ev.c2pa", lang, [_c2pa_nodes(result["c2pa"], lang)] if result.get("c2pa") else [],
-               single=True),
+        _group("gui.ev.c2pa", lang,
+               [_c2pa_nodes(result["c2pa"], lang)] if result.get("c2pa") else [], single=True),
         _group("gui.ev.explicit", lang,
                [_explicit_node(e, lang) for e in result.get("explicit_labels") or []],
                _stage_state(result, "explicit")),
-        _group("gui.ev.hints", lang, [_generic_node(h, lang) for h in result.get("metadata_hints") or []]),
-        _group("gui.ev.watermarks", lang, [_generic_node(w, lang) for w in result.get("watermarks") or []]),
+        _group("gui.ev.hints", lang,
+               [_generic_node(h, lang) for h in result.get("metadata_hints") or []]),
+        _group("gui.ev.watermarks", lang,
+               [_generic_node(w, lang) for w in result.get("watermarks") or []]),
         _group("gui.ev.detector", lang,
                [_detector_node(result["detector"], lang)] if result.get("detector") else [],
                _stage_state(result, "detector"), single=True),
@@ -381,17 +383,19 @@ def _provider_group(title_key: str, info: dict | None, id_key: str, fields: dict
     if info:
         org = info.get("organisation")
         node.value = organisation_name(info, lang)
-        node.children.append(Node(_t("gui.prov.organisation", lang),
-                                  organisation_name(info, lang) if org else _t("gui.prov.org-unknown", lang)))
+        org_name = organisation_name(info, lang) if org else _t("gui.prov.org-unknown", lang)
+        node.children.append(Node(_t("gui.prov.organisation", lang), org_name))
         node.children.append(Node(_t("gui.prov.code", lang), str(info.get("code", ""))))
         if info.get("uscc"):
             valid = info.get("uscc_valid")
-            suffix = "" if valid is None else _t("gui.prov.uscc.ok" if valid else "gui.prov.uscc.bad", lang)
+            suffix = ("" if valid is None
+                      else _t("gui.prov.uscc.ok" if valid else "gui.prov.uscc.bad", lang))
             node.children.append(Node(_t("gui.prov.uscc", lang), f"{info['uscc']} {suffix}".strip(),
                                       kind="" if valid is not False else "warning"))
         service = info.get("service_type")
         if service:
-            words = _t(SERVICE_TYPE_KEYS[service], lang) if service in SERVICE_TYPE_KEYS else str(service)
+            words = (_t(SERVICE_TYPE_KEYS[service], lang) if service in SERVICE_TYPE_KEYS
+                     else str(service))
             node.children.append(Node(_t("gui.prov.service", lang), words))
         if info.get("app_code"):
             node.children.append(Node(_t("gui.prov.app", lang), str(info["app_code"])))

@@ -33,7 +33,8 @@ def _problem_params(problem: dict, result: dict) -> dict[str, object]:
     # parameters some core messages use; recovered from the result where it keeps them
     params: dict[str, object] = {"detail": problem.get("detail", "")}
     if problem.get("code") == "extension-mismatch":
-        params.update(ext=problem.get("detail", ""), format=result.get("file", {}).get("format", ""))
+        params.update(ext=problem.get("detail", ""),
+                      format=result.get("file", {}).get("format", ""))
     params.update(problem.get("params") or {})
     return params
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QProgressBar, Q
 from aigcverify import verdict
 from aigcverify.pipeline import CheckOptions
 
-from . import icons, result_text
+from . import result_text
 from .dialogs.settings_dialog import SettingsDialog
 from .i18n import current_lang, language, set_lang, t
 from .localize import relocalize
@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         view.show_entry(self.model.entry(self.queue.currentIndex().row()))
         self.warmed = True
         self.ready.emit()
+        self.tasks.warm_up()
 
     # -- plug-in hooks ------------------------------------------------------------------------
     def add_result_action(self, action: QAction) -> None:
@@ -282,7 +283,8 @@ class MainWindow(QMainWindow):
         if entry is None:  # removed by the user meanwhile
             return
         if stage == "started":
-            entry.state, entry.stage, entry.started_at = FileState.CHECKING, "started", time.monotonic()
+            entry.state, entry.stage = FileState.CHECKING, "started"
+            entry.started_at = time.monotonic()
         elif stage == "cancelled":
             entry.state = FileState.CANCELLED
             self._settle(entry)
@@ -356,7 +358,8 @@ class MainWindow(QMainWindow):
         done = sum(e.state is FileState.DONE for e in self.model.entries())
         total = self.model.rowCount()
         if self._batch_size and self._batch_done < self._batch_size:
-            self.counts.setText(t("gui.status.checking", done=self._batch_done, total=self._batch_size))
+            self.counts.setText(t("gui.status.checking", done=self._batch_done,
+                                  total=self._batch_size))
             self.progress.setRange(0, self._batch_size)
             self.progress.setValue(self._batch_done)
             self.progress.setFormat(t("gui.status.progress", done=self._batch_done,
@@ -439,12 +442,30 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(t("gui.status.cancelled"), 5000)
 
     def recheck_selected(self) -> None:
+        """Check the selected finished files again, in place, with the current settings."""
         rows = self.queue.selected_rows() or ([self.model.row_of(self.current_entry())]
                                               if self.current_entry() else [])
-        paths = [e.path for e in (self.model.entry(r) for r in rows) if e is not None
-                 and e.state in (FileState.DONE, FileState.CANCELLED)]
-        if paths:
-            self.add_files(paths)
+        entries = [e for e in (self.model.entry(r) for r in rows) if e is not None
+                   and e.state in (FileState.DONE, FileState.CANCELLED)]
+        if not entries:
+            return
+        options = self.check_options()
+        batch, offset = self.tasks.submit([e.path for e in entries], options)
+        total = 1 + int(options.explicit) + int(options.detector)
+        for i, entry in enumerate(entries):
+            entry.state, entry.stage, entry.result = FileState.WAITING, "", None
+            entry.stages_done, entry.stages_total, entry.lang = 0, total, options.lang
+            entry.batch_id, entry.index = batch, offset + i
+            self._by_key[(batch, offset + i)] = entry
+            self.model.changed(entry)
+        if self._batch_size == 0:
+            self._progress_timer.start()
+        self._batch_size += len(entries)
+        current = self.current_entry()
+        if current in entries:
+            self._preview_path = ""
+            self._show(current, keep_state=True)
+        self._update_counts()
 
     # -- result actions -----------------------------------------------------------------------
     def copy_text(self) -> None:
@@ -529,7 +550,8 @@ class MainWindow(QMainWindow):
             screen = QGuiApplication.primaryScreen()
             avail = screen.availableGeometry() if screen else None
             if avail is not None:
-                self.resize(min(1280, int(avail.width() * 0.9)), min(820, int(avail.height() * 0.9)))
+                self.resize(min(1280, int(avail.width() * 0.9)),
+                            min(820, int(avail.height() * 0.9)))
         for key, splitter, shares in (("main-split", self.split, (2, 5)),
                                       ("result-split", self.result_view.split, (2, 3))):
             blob = self.settings.blob(key)

@@ -15,7 +15,10 @@ def _lines(nodes: list[describe.Node], depth: int, out: list[str], raw: bool) ->
     for node in nodes:
         if node.raw and not raw:
             continue
-        text = f"{node.label}: {node.value}" if node.label and node.value else node.label or node.value
+        if node.label and node.value:
+            text = f"{node.label}: {node.value}"
+        else:
+            text = node.label or node.value
         out.append("  " * depth + text)
         _lines(node.children, depth + 1, out, raw)
 

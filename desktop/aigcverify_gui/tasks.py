@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -123,6 +124,7 @@ class Tasks(QObject):
         self._io_jobs: deque[tuple[int, list[str]]] = deque()
         self._preview: tuple[int, str, str] | None = None  # (token, path, media_type)
         self._preview_token = 0
+        self._warm_requested = False
         self._check_thread = threading.Thread(target=self._check_loop, daemon=True,
                                               name="aigcverify-gui-check")
         self._io_thread = threading.Thread(target=self._io_loop, daemon=True,
@@ -167,6 +169,13 @@ class Tasks(QObject):
             self.batch_finished.emit(batch_id, BatchStatus.CANCELLED, "")
         return dropped
 
+    def warm_up(self) -> None:
+        """Start the worker machinery now (call once the window is up): the first drop then
+        does not wait for the parsers to be imported."""
+        with self._lock:
+            self._warm_requested = True
+            self._lock.notify_all()
+
     def busy(self) -> bool:
         with self._lock:
             return self._current is not None or bool(self._batches)
@@ -199,17 +208,39 @@ class Tasks(QObject):
         self._io_thread.join(timeout)
 
     # -- check lane ---------------------------------------------------------------------------
+    @staticmethod
+    def _warm(pool) -> None:
+        """Start the worker machinery before the first drop, so the first verdict does not
+        wait for the parsers to be imported. WorkerPool.warm() when the core offers it; on
+        Linux the pool forks its workers from a forkserver that imports the pipeline once."""
+        warm = getattr(pool, "warm", None)
+        if callable(warm):
+            warm()
+        elif sys.platform.startswith("linux"):
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+
     def _check_loop(self) -> None:
         pool = self._pool_factory()
+        warmed = False
         try:
             while True:
                 with self._lock:
-                    while not self._batches and not self._closed:
+                    while (not self._batches and not self._closed
+                           and not (self._warm_requested and not warmed)):
                         self._lock.wait()
                     if self._closed:
                         return
-                    batch = self._batches.popleft()
-                    self._current = batch
+                    if not self._batches:  # only the warm-up is asked for
+                        batch = None
+                    else:
+                        batch = self._batches.popleft()
+                        self._current = batch
+                if batch is None:
+                    self._warm(pool)
+                    warmed = True
+                    continue
                 try:
                     self._run_batch(pool, batch)
                 finally:

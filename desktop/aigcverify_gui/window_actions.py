@@ -65,8 +65,8 @@ def retranslate_actions(actions: dict[str, QAction]) -> None:
         if spec is None:
             continue
         action.setText(t(spec.text_key))
-        key = "gui.action.placeholder.tooltip" if _placeholder_text(action, spec) else f"{spec.text_key}.tooltip"
-        tip = t(key)
+        placeholder = _placeholder_text(action, spec)
+        tip = t("gui.action.placeholder.tooltip" if placeholder else f"{spec.text_key}.tooltip")
         shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
 

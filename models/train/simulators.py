@@ -1,11 +1,11 @@
-"""Small up-sampling decoders trained here, so the detector does not learn one decoder.
+"""Small up-sampling autoencoders trained here, so the detector does not learn one decoder.
 
-Each simulator sees the real crop at half resolution (2x2 area average) and rebuilds the full
-resolution through one family of up-sampling layer that image generators use: transposed
-convolution, nearest + conv, pixel shuffle, bilinear + conv. Trained briefly to reconstruct
-real crops (L1), its output is the crop re-synthesised by that layer: sharp (a 2x rebuild
-converges fast, unlike a deep autoencoder, whose blur would teach the detector "blurry =
-generated") and pixel-aligned with the original, carrying the layer's periodic traces.
+Each simulator squeezes a picture to a 1/4-resolution latent (24 channels) and decodes it with
+one family of up-sampling layer that image generators use: transposed convolution,
+nearest + conv, pixel shuffle, bilinear + conv. They are trained briefly to reconstruct real
+crops (L1); their output is the crop re-synthesised through that decoder, pixel-aligned with
+the original. Known weakness (see models/README.md): after a CPU-sized training they are
+blurrier than the originals (18-22 dB PSNR), so train.py draws them less often than TAEF2.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from torch import nn
 __all__ = ["KINDS", "UpsamplingAE", "train_simulator"]
 
 KINDS = ("tconv", "nearest", "pixelshuffle", "bilinear")
+LATENT = 24
 WIDTH = 48
 
 
@@ -39,19 +40,22 @@ class UpsamplingAE(nn.Module):
     def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind
-        self.head = nn.Sequential(
-            nn.Conv2d(3, WIDTH, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(WIDTH, WIDTH, 3, padding=1), nn.ReLU(),
+        self.encoder = nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(32, WIDTH, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(WIDTH, WIDTH, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(WIDTH, LATENT, 1),
         )
-        self.up = _up(kind, WIDTH)
-        self.tail = nn.Sequential(
-            nn.ReLU(), nn.Conv2d(WIDTH, 32, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(32, 3, 3, padding=1),
+        self.decoder = nn.Sequential(
+            nn.Conv2d(LATENT, WIDTH, 3, padding=1), nn.ReLU(),
+            _up(kind, WIDTH), nn.ReLU(),
+            nn.Conv2d(WIDTH, WIDTH, 3, padding=1), nn.ReLU(),
+            _up(kind, WIDTH), nn.ReLU(),
+            nn.Conv2d(WIDTH, 3, 3, padding=1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        low = nn.functional.avg_pool2d(x, 2)
-        return self.tail(self.up(self.head(low)))
+        return self.decoder(self.encoder(x))
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

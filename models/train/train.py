@@ -28,9 +28,12 @@ from net import TraceNet, count_parameters
 
 JPEG_P = 0.6
 JPEG_Q = (60, 100)
-BLUR_P = 0.15
+BLUR_P = 0.3
 BLUR_SIGMA = (0.3, 1.2)
 SHIFT_P = 0.3  # share of patches off the 8-pixel grid (even shifts only)
+# how often each kind of simulated fake is drawn: TAEF2 is the faithful latent decoder; the
+# small simulators add decoder diversity but are blurrier, so they are drawn less often
+KIND_WEIGHTS = {"taef2": 0.6, "tconv": 0.1, "nearest": 0.1, "pixelshuffle": 0.1, "bilinear": 0.1}
 
 
 def _jpeg(img: Image.Image, quality: int) -> Image.Image:
@@ -128,6 +131,9 @@ def main() -> None:
     n_val = max(32, n // 12)
     val_idx, train_idx = np.sort(perm[:n_val]), perm[n_val:]
     val_real, val_fake = np.asarray(real[val_idx]), np.asarray(fake[val_idx])
+    kinds = np.asarray(json.loads((args.data / "train_kinds.json").read_text()))
+    weights = np.asarray([KIND_WEIGHTS[k] / (kinds[train_idx] == k).sum() for k in kinds[train_idx]])
+    weights /= weights.sum()
 
     model = TraceNet(PATCH)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -151,7 +157,7 @@ def main() -> None:
         lr *= min(1.0, step / 100)  # warm-up
         for group in opt.param_groups:
             group["lr"] = lr
-        picks = rng.choice(train_idx, half, replace=False)
+        picks = rng.choice(train_idx, half, replace=False, p=weights)
         reals, fakes = zip(*(augment_pair(real[i], fake[i], rng) for i in picks))
         x = batch_tensor(list(reals) + list(fakes))
         loss = loss_fn(model(x), labels)
@@ -179,6 +185,7 @@ def main() -> None:
            "val_pairs": int(n_val), "minutes": round((time.monotonic() - started) / 60, 1),
            "augment": {"jpeg_p": JPEG_P, "jpeg_q": JPEG_Q, "blur_p": BLUR_P,
                        "blur_sigma": BLUR_SIGMA, "shift_p": SHIFT_P, "flips": True},
+           "kind_weights": KIND_WEIGHTS,
            "val_final": final, "history": history}
     (args.out.parent / "train_log.json").write_text(json.dumps(log, indent=2))
     print(json.dumps({k: log[k] for k in ("steps_done", "minutes", "val_final")}), flush=True)

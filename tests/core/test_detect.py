@@ -191,3 +191,19 @@ def test_provider_choice(available, requested, expected):
 def test_unavailable_provider_is_an_error():
     with pytest.raises(man.DetectorError):
         sess.choose_provider("cuda", ["CPUExecutionProvider"])
+
+
+def test_bands_follow_thresholds_and_laundering():
+    from dataclasses import replace
+
+    from aigcverify.detect.scoring import band_for, detector_entry
+
+    info = replace(man.load_manifest(), threshold=0.6, high_threshold=0.9, platt_a=1.0, platt_b=0.0)
+    assert band_for(info, 0.59, None) == "no-traces"
+    assert band_for(info, 0.6, None) == "inconclusive"
+    assert band_for(info, 0.95, None) == "traces"
+    assert band_for(info, 0.99, "jpeg-quality") == "inconclusive"
+    entry = detector_entry(info, "CPUExecutionProvider", 5.0, 12, None, "zh_CN")
+    assert entry["band"] == "traces" and entry["score"] == pytest.approx(0.9933, abs=1e-4)
+    assert "AI" in entry["band_text"] and "%" not in entry["band_text"]
+    assert man.calibrate(info, -1000.0) == 0.0 and man.calibrate(info, 1000.0) == 1.0

@@ -102,6 +102,7 @@ def test_package_layout_and_round_trip_in_another_folder(filed, tmp_path):
         assert [r["report_id"] for r in report["reports"]] == ids
         assert [len(r["entries"]) for r in report["reports"]] == [1, 2]
         assert "python3 verify.py" in zf.read("README.txt").decode()
+        assert str(tmp_path) not in zf.read("report.json").decode()  # no local folders
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "verify.py").write_bytes(verify_script_bytes())

@@ -33,7 +33,7 @@ def seed_root(tmp_path_factory):
 
 
 @pytest.mark.parametrize(("target", "family", "examples"), [
-    ("c2pa", "c2pa", 80), ("package-verify", "package", 150), ("pipeline", "pipeline", 150)])
+    ("c2pa", "c2pa", 80), ("package-verify", "package", 100), ("pipeline", "pipeline", 150)])
 def test_mutated_inputs_keep_the_contract(seed_root, target, family, examples):
     seeds = [p.read_bytes() for p in build_family(seed_root, family)]
 
@@ -81,7 +81,7 @@ DOCS = st.one_of(VALUES, st.fixed_dictionaries({
     "format": st.sampled_from(["aigcverify-complaint/1", "x"]), "reports": REPORTS}))
 
 
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=40)
 @given(doc=DOCS, canonical=st.booleans())
 def test_verifier_on_any_report_document(seed_root, doc, canonical):
     [package] = build_family(seed_root, "package")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from bench.fuzz_seeds import build_family, mutation_strategy
 from bench.fuzz_targets import CARRIER_TARGETS, TARGETS, run_checked
 
-SETTINGS = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 CASES = [(f"carrier-{m}", f"carrier-{m}") for m in CARRIER_TARGETS] + [

@@ -20,7 +20,7 @@ from bench.fuzz_targets import run_checked
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 # generating nested structures costs more than decoding them: fewer, richer examples
-GENERATED = settings(SETTINGS, max_examples=60)
+GENERATED = settings(SETTINGS, max_examples=40)
 ANNEX_E = ("Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator",
            "PropagateID", "ReservedCode2")
 TC260 = "http://www.tc260.org.cn/ns/AIGC/1.0/"

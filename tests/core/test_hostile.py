@@ -37,7 +37,7 @@ AMBIGUOUS = {"container-ambiguous"}
 FORBIDDEN = AMBIGUOUS | {"parse-error"}  # XML with a DTD or entities: refused, not parsed
 TYPED_CODES = LIMIT | DAMAGE | AMBIGUOUS | {"file-encrypted", "unsupported-format"}
 CPU_LIMIT_S = 2.0
-BOMB_BYTES = 96 << 20  # what compression bombs inflate to: 6x limits.max_decompressed
+BOMB_BYTES = 64 << 20  # what compression bombs inflate to: 4x limits.max_decompressed
 TRACED_LIMIT = 64 << 20  # Python-heap peak of checking one compression/expansion bomb
 TRACED_LIMIT_BIG = 160 << 20  # ... of the 50 MiB XMP (its bytes are read once, as a payload)
 WORKER_RSS_LIMIT_KB = 700 * 1024  # peak RSS of the worker that checked every bomb
@@ -432,3 +432,50 @@ def test_pixel_bomb_through_every_stage_is_a_finding(bombs, name):
         assert {f"{stage}-failed", "resource-limit"} & set(codes), (stage, codes)
     assert not result["explicit_labels"]
     assert result["detector"] is None
+
+
+# -- a real memory limit on the worker ----------------------------------------------------------
+def _big_text_png(path: Path, megabytes: int = 40) -> Path:
+    """A PNG whose tEXt chunk is `megabytes` long: within the metadata limits, so the reader
+    really allocates it (and its decoded copies)."""
+    path.write_bytes(_png([png_chunk(b"tEXt", b"Comment\x00" + b"A" * (megabytes << 20))]))
+    return path
+
+
+def test_small_memory_limit_gives_resource_limit_and_the_worker_goes_on(tmp_path):
+    """memory_mb is a real rlimit: a 40 MiB metadata chunk in a 128 MiB worker ends as
+    `unreadable` / resource-limit (MemoryError), and the files before and after are checked."""
+    big = _big_text_png(tmp_path / "big.png")
+    good = write_png(tmp_path / "good.png", text={"AIGC": SAMPLE_JSON})
+    pids: set[int] = set()
+    with WorkerPool(workers=1, memory_mb=128) as pool:
+        results = pool.run([str(good), str(big), str(good)], OPTS,
+                           on_event=lambda e: e.stage == "started" and pids.add(e.worker_pid))
+    assert [r["verdict"] for r in results] == ["confirmed", "unreadable", "confirmed"]
+    [limit] = [p for p in results[1]["problems"] if p["code"] == "resource-limit"]
+    assert "MemoryError" in limit["detail"] or "out of memory" in limit["detail"]
+    with WorkerPool(workers=1) as pool:  # the default limit reads the same file
+        assert pool.run([str(big)], OPTS)[0]["verdict"] == "none"
+
+
+def test_native_code_over_the_memory_limit_costs_one_worker(tmp_path):
+    """With every stage on and only 200 MiB, native code (onnxruntime, the OCR engine, the C2PA
+    library) may fail to allocate and die (SIGSEGV/SIGABRT) or raise: either way each file
+    keeps its metadata verdict, and a crashed worker is replaced for the next file."""
+    from tests.fixtures.c2pa_fixtures import make_c2pa_jpeg  # noqa: PLC0415
+
+    signed = make_c2pa_jpeg(tmp_path / "signed.jpg")
+    good = write_png(tmp_path / "good.png", text={"AIGC": SAMPLE_JSON})
+    started: dict[int, int] = {}
+    opts = CheckOptions(lang="en", detector=True, explicit=True)
+    with WorkerPool(workers=1, memory_mb=200) as pool:
+        results = pool.run([str(signed), str(good), str(good)], opts,
+                           on_event=lambda e: e.stage == "started"
+                           and started.setdefault(e.index, e.worker_pid))
+    assert [r["verdict"] for r in results] == ["confirmed"] * 3
+    for i, result in enumerate(results):
+        crashed = [p for p in result["problems"] if p["code"] == "analysis-incomplete"]
+        for p in crashed:
+            assert "parser process ended" in p["detail"] or "time limit" in p["detail"]
+        if crashed and i + 1 < len(results):
+            assert started[i + 1] != started[i], "a crashed worker checked the next file"

@@ -200,13 +200,17 @@ def test_forged_row_in_the_middle(copy):
     assert not report.ok and report.first_break.seq <= 9
 
 
-def test_missing_anchor_is_a_warning_and_rewritten(copy):
+def test_lost_anchor_is_restarted_and_remembered(copy):
     (copy / "reports.head.json").unlink()
-    with ReportLog(copy) as log:  # re-anchored on open, with a warning in the app log
+    with ReportLog(copy) as log:  # anchored again on open, and the restart is recorded
+        n = log.count()
         report = log.verify()
-    assert report.ok
-    rows = list(sqlite3.connect(copy / "reports.db").execute("SELECT seq FROM entries"))
-    assert verify_entries([], None).ok and len(rows) > 0
+        assert report.ok and [(w.code, w.seq) for w in report.warnings] == [
+            ("anchor-restarted", n)]
+        log.file_report(small_result(999), ReportDraft())
+        report = log.verify()  # the warning outlives later appends
+    assert report.ok and report.warnings[0].code == "anchor-restarted"
+    assert verify_entries([], None).ok
 
 
 def test_damaged_anchor_is_reported(copy):

@@ -113,3 +113,15 @@ def test_report_with_an_earlier_check_result_and_console_script(env, capsys):
     (env / "图.png").write_bytes(b"changed")
     code, _, err = run(capsys, "report", str(env / "图.png"), "--result", str(env / "result.json"))
     assert code == 2 and "改动" in err
+
+
+def test_hostile_file_names_do_not_reach_the_terminal(env, capsys):
+    hostile = env / "x\x1b[2J\u202eevil.png"
+    (env / "图.png").rename(hostile)
+    code, out, _ = run(capsys, "report", str(hostile), "--no-detector", "--no-explicit",
+                       "--no-preview")
+    assert code == 0
+    for argv in (("log", "list"), ("log", "show", out.strip())):
+        code, text, _ = run(capsys, *argv)
+        assert code == 0 and "evil.png" in text
+        assert "\x1b" not in text and "\u202e" not in text

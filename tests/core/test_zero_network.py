@@ -75,7 +75,8 @@ class Workflow:
     results: list[dict]
     sockets: list[str]
     inet: list[str]
-    writes: list[tuple[str, str]]  # (syscall, path)
+    writes: list[tuple[str, str]]  # (syscall, path) outside the allowed folders
+    every_write: list[str]
     allowed: tuple[str, ...]
     isolation: str
     notes: list[str] = field(default_factory=list)
@@ -124,8 +125,9 @@ def _mixed_files(folder: Path, seeds: Path) -> list[Path]:
     return sorted(folder.iterdir())
 
 
-def _parse_trace(text: str, allowed: tuple[str, ...]) -> tuple[list, list, list]:
-    sockets, inet, writes = [], [], []
+def _parse_trace(text: str, allowed: tuple[str, ...]) -> tuple[list, list, list, list]:
+    """(socket/connect lines, Internet ones, writes outside `allowed`, every write path)."""
+    sockets, inet, writes, every = [], [], [], []
     for line in text.splitlines():
         m = re.match(r"\d+\s+(\w+)\((.*)\)\s+=\s+(-?\d+)", line)
         if not m:
@@ -144,9 +146,10 @@ def _parse_trace(text: str, allowed: tuple[str, ...]) -> tuple[list, list, list]
         for path in re.findall(r'"((?:[^"\\]|\\.)*)"', args):
             full = path if path.startswith("/") or base is None else \
                 os.path.join(base.group(1), path)
+            every.append(full)
             if not full.startswith(allowed) and not full.startswith(PSEUDO_WRITES):
                 writes.append((call, full))
-    return sockets, inet, writes
+    return sockets, inet, writes, every
 
 
 @pytest.fixture(scope="module")
@@ -176,8 +179,9 @@ def workflow(tmp_path_factory) -> Workflow:
     results = [json.loads(line) for line in steps["check"]["stdout"].splitlines() if line]
     # the user picked `out` for the package; the package is the only thing allowed there
     allowed = (str(data), str(temp), str(out / "package.zip"), str(out / ".package.zip"))
-    sockets, inet, writes = _parse_trace(trace.read_text(), allowed) if strace else ([], [], [])
-    wf = Workflow(steps, results, sockets, inet, writes, allowed,
+    sockets, inet, writes, every = _parse_trace(trace.read_text(), allowed) if strace else \
+        ([], [], [], [])
+    wf = Workflow(steps, results, sockets, inet, writes, every, allowed,
                   " ".join(prefix) if prefix else "none")
     if not strace:
         wf.notes.append("strace not installed: sockets and writes not traced")
@@ -209,9 +213,13 @@ def test_every_stage_ran_offline(workflow):
     assert remote and remote["remote_manifest"] and remote["state"] == "not_checked"
     assert by_name["c2pa-a.jpg"]["c2pa"]["state"] in ("valid", "trusted")
     assert any(r["detector"] and "score" in r["detector"] for r in workflow.results)
-    unreadable = [n for n, r in by_name.items() if r["verdict"] == "unreadable"
-                  and not n.startswith(("truncated-", "bitflip-"))]
+    intact = {n: r for n, r in by_name.items() if not n.startswith(("truncated-", "bitflip-"))}
+    unreadable = [n for n, r in intact.items() if r["verdict"] == "unreadable"]
     assert not unreadable, {n: [p["code"] for p in by_name[n]["problems"]] for n in unreadable}
+    # a worker that died or timed out on an intact file is a bug, even if the verdict stood
+    crashed = {n: p.get("detail") for n, r in intact.items() for p in r["problems"]
+               if p["code"] == "analysis-incomplete"}
+    assert not crashed, crashed
 
 
 @pytest.mark.slow
@@ -227,6 +235,9 @@ def test_no_internet_socket_was_opened(workflow):
 def test_nothing_written_outside_data_and_temp(workflow):
     if not shutil.which("strace"):
         pytest.skip("strace not installed (apt-get install strace)")
+    data = workflow.allowed[0]
+    assert any(p.startswith(data) for p in workflow.every_write), \
+        "the trace saw no write into the data folder: is the write tracing working?"
     assert workflow.writes == [], sorted(set(workflow.writes))[:20]
 
 

@@ -68,9 +68,10 @@ def scene(w: int = 960, h: int = 640, seed: int = 1, label: str | None = None) -
 
 
 def label(value: str, producer: str = DOUBAO, **extra: object) -> str:
-    fields = {"Label": value, "ContentProducer": producer, "ProduceID": f"{producer[-5:]}-{value}-7f3a",
-              "ReservedCode1": "", "ContentPropagator": producer,
-              "PropagateID": f"{producer[-5:]}-{value}-7f3a", "ReservedCode2": ""}
+    content_id = f"{producer[-5:]}-{value}-7f3a"
+    fields = {"Label": value, "ContentProducer": producer, "ProduceID": content_id,
+              "ReservedCode1": "", "ContentPropagator": producer, "PropagateID": content_id,
+              "ReservedCode2": ""}
     fields.update(extra)
     return json.dumps(fields, ensure_ascii=False)
 
@@ -90,10 +91,10 @@ def make_samples(folder: Path) -> list[str]:
         png("3-visible-label.png", scene(seed=4, label="AI生成"), []),
     ]
     # two labels that disagree, one with a missing field and an unknown key, in a PNG named .jpg
+    other = json.dumps({"Label": "3", "ContentProducer": "某某平台", "produceid": "x"},
+                       ensure_ascii=False)
     broken = png("4-broken-labels.png", scene(seed=5),
-                 [("AIGC", label("1", ProduceID="")),
-                  ("AIGC", json.dumps({"Label": "3", "ContentProducer": "某某平台", "produceid": "x"},
-                                      ensure_ascii=False))])
+                 [("AIGC", label("1", ProduceID="")), ("AIGC", other)])
     files.append(str(Path(broken).rename(folder / "4-broken-labels.jpg")))
     photo = folder / "5-photo.jpg"
     scene(seed=3).save(photo, quality=90)

@@ -55,7 +55,8 @@ def _model_texts(view: QAbstractItemView) -> list[str]:
     from PySide6.QtCore import QModelIndex, Qt
 
     if isinstance(view, QListWidget):
-        return [t for i in range(view.count()) for t in (view.item(i).text(), view.item(i).toolTip())]
+        items = [view.item(i) for i in range(view.count())]
+        return [text for item in items for text in (item.text(), item.toolTip())]
     model = view.model()
     out = []
     if model is None:
@@ -233,7 +234,8 @@ def test_dark_palette_keeps_text_readable(qtbot, window, drop, sample_files, dar
     # text colours come from the palette, never from a style sheet ...
     view = window.result_view
     assert view.reason.palette().color(QPalette.ColorRole.WindowText) == QColor("#f0f0f0")
-    sheets = {type(w).__name__: w.styleSheet() for w in window.findChildren(QWidget) if w.styleSheet()}
+    sheets = {type(w).__name__: w.styleSheet() for w in window.findChildren(QWidget)
+              if w.styleSheet()}
     assert set(sheets) <= {"VerdictBadge", "DropZone"}
     assert "color" not in sheets.get("DropZone", "").replace("border", "")
     # ... except on the badge, whose fixed fills carry white text at WCAG AA contrast or better

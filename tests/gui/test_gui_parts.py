@@ -97,7 +97,8 @@ def test_relocalize_turns_a_chinese_result_into_english(tmp_path, make_png, make
     english = _check(path, "en")
     relocalize(result, "en")
     assert result["reason"]["message"] == english["reason"]["message"]
-    assert result["implicit_labels"][0]["label_meaning"] == english["implicit_labels"][0]["label_meaning"]
+    meaning = english["implicit_labels"][0]["label_meaning"]
+    assert result["implicit_labels"][0]["label_meaning"] == meaning
     assert ([d["message"] for d in result["implicit_labels"][0]["problem_details"]]
             == [d["message"] for d in english["implicit_labels"][0]["problem_details"]])
     by_code = {p["code"]: p["message"] for p in english["problems"]}

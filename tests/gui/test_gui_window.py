@@ -268,3 +268,15 @@ def test_results_follow_a_runtime_language_switch(qtbot, window, drop, sample_fi
     from aigcverify.labels.validate import label_meaning
 
     assert entry["label_meaning"] == label_meaning("1", lang)
+
+
+def test_check_again_rechecks_in_place(qtbot, window, drop, sample_files):
+    _drop_and_wait(qtbot, window, drop, [sample_files["confirmed"]])
+    first = window.model.entry(0).result
+    with qtbot.waitSignal(window.idle, timeout=BATCH_TIMEOUT):
+        QTest.keySequence(window, QKeySequence(QKeySequence.StandardKey.Refresh))
+    assert window.model.rowCount() == 1
+    entry = window.model.entry(0)
+    assert entry.state is FileState.DONE and entry.verdict == "confirmed"
+    assert entry.result is not first
+    assert window.result_view.badge.state == "confirmed"

@@ -41,7 +41,14 @@ MAX_TILE_LONG = 2048  # a detection input longer than this is tiled along its lo
 TILE_OVERLAP = 192  # pixels (detection scale); more than the tallest label line we care about
 FINE_TRIGGER = 1.6  # fine pass when the global pass shrank the picture by more than this
 FINE_TILE = 0.34  # fine tiles are squares of this fraction of the shortest side
+DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
+REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
+ORT_THREADS = 2
 MIN_REC_SCORE = 0.5  # RapidOCR's own default drop score
+REC_HEIGHT = 48  # PP-OCRv4 rec input height
+REC_MIN_WIDTH = 96
+REC_MAX_WIDTH = 1600  # a longer line is squeezed (labels are short)
+REC_BATCH = 6
 # Det boxes are grown by DB's "unclip"; the ink inside is smaller by about this many
 # detection-scale pixels, whatever the scale (measured in bench/explicit_eval.py calibration).
 UNCLIP_PAD_PX = 7.0
@@ -59,63 +66,142 @@ class TextLine:
 
 
 def _engine_errors() -> tuple[type[BaseException], ...]:
-    """What RapidOCR raises when a model run fails: its own Exception subclasses plus the
-    usual numeric ones (OpenCV raises cv2.error). Called once the imports are known to work."""
+    """What a model run can raise on bad input: onnxruntime's own errors (plain Exception
+    subclasses), OpenCV's cv2.error, and the usual numeric ones. Called once the imports are
+    known to work."""
     import cv2
-    from rapidocr_onnxruntime.ch_ppocr_det.utils import ResizeImgError
-    from rapidocr_onnxruntime.utils.infer_engine import ONNXRuntimeError
+    from onnxruntime.capi.onnxruntime_pybind11_state import (
+        Fail, InvalidArgument, InvalidGraph, RuntimeException,
+    )
 
-    return (RuntimeError, ValueError, MemoryError, ONNXRuntimeError, ResizeImgError, cv2.error)
+    return (RuntimeError, ValueError, MemoryError, cv2.error, Fail, InvalidArgument,
+            InvalidGraph, RuntimeException)
+
+
+def _session(model: Path):
+    """An onnxruntime CPU session with our settings: at most two threads (the target machine
+    has two cores and other workers), no spin-waiting (it burns a shared core), quiet logs."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = max(1, min(ORT_THREADS, os.cpu_count() or 1))
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False  # input sizes change with every picture
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(model), sess_options=options,
+                                providers=["CPUExecutionProvider"])
 
 
 class OcrEngine:
-    """The two ONNX sessions (detector, recogniser) of RapidOCR, used directly."""
+    """PP-OCRv4 detection and recognition sessions (models from the rapidocr-onnxruntime
+    wheel), with RapidOCR's DB box post-processing and CTC decoding."""
 
     def __init__(self) -> None:
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is imported
         try:
             import rapidocr_onnxruntime
-            from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
-            from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+            from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
+            from rapidocr_onnxruntime.ch_ppocr_rec.utils import CTCLabelDecode
         except ImportError as err:
             raise ExplicitError(f"OCR engine not installed: {err}") from err
         models = Path(rapidocr_onnxruntime.__file__).resolve().parent / "models"
-        common = {"intra_op_num_threads": -1, "inter_op_num_threads": -1,
-                  "use_cuda": False, "use_dml": False}
-        det_config = dict(common, model_path=str(models / "ch_PP-OCRv4_det_infer.onnx"),
-                          limit_side_len=1 << 30, limit_type="max",  # we scale ourselves
-                          std=[0.5, 0.5, 0.5], mean=[0.5, 0.5, 0.5], thresh=0.3,
-                          box_thresh=0.5, max_candidates=1000, unclip_ratio=1.6,
-                          use_dilation=True, score_mode="fast")
-        rec_config = dict(common, model_path=str(models / "ch_PP-OCRv4_rec_infer.onnx"),
-                          rec_img_shape=[3, 48, 320], rec_batch_num=6)
-        for cfg in (det_config, rec_config):
-            if not Path(cfg["model_path"]).is_file():
-                raise ExplicitError(f"OCR model missing: {cfg['model_path']}")
-        self.detector = TextDetector(det_config)
-        self.recognizer = TextRecognizer(rec_config)
-        self.lock = threading.Lock()  # onnxruntime sessions are shared; keep calls serial
+        det_model = models / DET_MODEL
+        rec_model = models / REC_MODEL
+        for model in (det_model, rec_model):
+            if not model.is_file():
+                raise ExplicitError(f"OCR model missing: {model}")
+        self.det = _session(det_model)
+        self.rec = _session(rec_model)
+        charset = self.rec.get_modelmeta().custom_metadata_map.get("character")
+        if not charset:
+            raise ExplicitError("OCR recognition model carries no character list")
+        self.decode = CTCLabelDecode(character=charset.splitlines())
+        self.boxes = DBPostProcess(thresh=0.3, box_thresh=0.5, max_candidates=1000,
+                                   unclip_ratio=1.6, use_dilation=True, score_mode="fast")
+        self.det_input = self.det.get_inputs()[0].name
+        self.rec_input = self.rec.get_inputs()[0].name
+        self.lock = threading.Lock()  # one session, one caller at a time
         global _ENGINE_ERRORS
         _ENGINE_ERRORS = _engine_errors()
 
     def detect(self, bgr: "np.ndarray") -> list["np.ndarray"]:
-        """Quadrilaterals (4x2 float, clockwise from top-left) in the pixels of bgr."""
+        """Quadrilaterals (4x2 float, clockwise from top-left) in the pixels of bgr. The input
+        is padded/rounded to multiples of 32 as the network needs; no other scaling here."""
+        import cv2
+        import numpy as np
+
+        h, w = bgr.shape[:2]
+        rh, rw = max(32, round(h / 32) * 32), max(32, round(w / 32) * 32)
         try:
+            work = cv2.resize(bgr, (rw, rh)) if (rh, rw) != (h, w) else bgr
+            tensor = (work.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0)[None]
             with self.lock:
-                boxes, _ = self.detector(bgr)
+                pred = self.det.run(None, {self.det_input: tensor})[0]
+            quads, _ = self.boxes(pred, (h, w))
         except _ENGINE_ERRORS as err:
             raise ExplicitError(f"text detection failed: {err}") from err
-        return [] if boxes is None else list(boxes)
+        out = []
+        for quad in quads:
+            quad = _clockwise(np.asarray(quad, dtype=np.float32))
+            quad[:, 0] = np.clip(quad[:, 0], 0, w - 1)
+            quad[:, 1] = np.clip(quad[:, 1], 0, h - 1)
+            if np.linalg.norm(quad[0] - quad[1]) > 3 and np.linalg.norm(quad[0] - quad[3]) > 3:
+                out.append(quad)
+        return out
 
     def recognize(self, crops: list["np.ndarray"]) -> list[tuple[str, float]]:
+        """(text, confidence) per crop.
+
+        Unlike RapidOCR's own batching, which pads every line to at least 320 px wide, each
+        line keeps its own width (REC_MIN_WIDTH at least): a short label costs half as much,
+        with the same readings on the calibration set. Lines are batched by similar width."""
+        import numpy as np
+
         if not crops:
             return []
-        try:
-            with self.lock:
-                results, _ = self.recognizer(crops)
-        except _ENGINE_ERRORS as err:
-            raise ExplicitError(f"text recognition failed: {err}") from err
-        return [(str(text), float(score)) for text, score, *_ in results]
+        widths = [min(REC_MAX_WIDTH, max(REC_MIN_WIDTH,
+                                         -(-REC_HEIGHT * c.shape[1] // max(1, c.shape[0]) // 16) * 16))
+                  for c in crops]
+        order = sorted(range(len(crops)), key=lambda i: widths[i])
+        results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        for start in range(0, len(order), REC_BATCH):
+            batch = order[start:start + REC_BATCH]
+            width = max(widths[i] for i in batch)
+            tensor = np.zeros((len(batch), 3, REC_HEIGHT, width), dtype=np.float32)
+            for row, i in enumerate(batch):
+                tensor[row] = _rec_input(crops[i], widths[i], width)
+            try:
+                with self.lock:
+                    preds = self.rec.run(None, {self.rec_input: tensor})[0]
+            except _ENGINE_ERRORS as err:
+                raise ExplicitError(f"text recognition failed: {err}") from err
+            for i, (text, score) in zip(batch, self.decode(preds)):
+                results[i] = (str(text), float(score))
+        return results
+
+
+def _clockwise(pts: "np.ndarray") -> "np.ndarray":
+    """Top-left, top-right, bottom-right, bottom-left."""
+    import numpy as np
+
+    by_x = pts[np.argsort(pts[:, 0])]
+    left, right = by_x[:2], by_x[2:]
+    tl, bl = left[np.argsort(left[:, 1])]
+    tr, br = right[np.argsort(right[:, 1])]
+    return np.array([tl, tr, br, bl], dtype=np.float32)
+
+
+def _rec_input(crop: "np.ndarray", width: int, pad_to: int) -> "np.ndarray":
+    """A crop as the recogniser wants it: 48 px high, CHW, scaled to [-1, 1], right-padded."""
+    import cv2
+    import numpy as np
+
+    resized = cv2.resize(crop, (width, REC_HEIGHT)).astype(np.float32)
+    out = np.zeros((3, REC_HEIGHT, pad_to), dtype=np.float32)
+    out[:, :, :width] = resized.transpose(2, 0, 1) / 127.5 - 1.0
+    return out
 
 
 _ENGINE_ERRORS: tuple[type[BaseException], ...] = (RuntimeError, ValueError, MemoryError)

@@ -41,10 +41,14 @@ def segments(text: str, where: str) -> list[str]:
 def find_prompts(text: str, where: str, source: str) -> list[dict]:
     """explicit_labels entries for the prompts in one end of a text."""
     entries = []
+    body = text.strip()
     for segment in segments(text, where):
         match = match_label(segment, "text")
         if match is None:
             continue
+        # in a short text both windows overlap: the segment's place decides start or end
+        at = body.find(segment) if where == "head" else body.rfind(segment)
+        position = "start" if at + len(segment) / 2 < len(body) / 2 else "end"
         problems = [] if match.elements_complete else ["explicit-label-elements"]
         entries.append({
             "modality": "text-prompt",
@@ -52,7 +56,7 @@ def find_prompts(text: str, where: str, source: str) -> list[dict]:
             "term": match.term,
             "form": match.kind,
             "vendor": match.vendor,
-            "position": "start" if where == "head" else "end",
+            "position": position,
             "source": source,
             "box": None,
             "height_ratio": None,

@@ -13,7 +13,7 @@ cannot draw become U+FFFD.
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from fpdf import FPDF
@@ -23,6 +23,7 @@ from .. import __version__
 from ..findings import PROBLEM_CODES
 from ..i18n import tr
 from ..verdict import Verdict
+from ..store.model import local_time_text
 from .fonts import find_cjk_font
 from .legal import legal_basis
 
@@ -50,19 +51,6 @@ class PdfReport:
     body: dict  # the current version's body
     thumbnail_png: bytes | None
     original_member: str | None
-
-
-def local_time_text(created_utc: str, tz_offset: str) -> str:
-    """'2025-06-01T12:34:56.789Z', '+08:00' -> '2025-06-01 20:34:56 (UTC+08:00)'."""
-    try:
-        moment = datetime.fromisoformat(created_utc.replace("Z", "+00:00"))
-        sign = -1 if tz_offset.startswith("-") else 1
-        hours, minutes = tz_offset.lstrip("+-").split(":")
-        local = moment.astimezone(timezone(sign * timedelta(hours=int(hours),
-                                                           minutes=int(minutes))))
-    except (ValueError, AttributeError):
-        return created_utc
-    return f"{local:%Y-%m-%d %H:%M:%S} (UTC{tz_offset})"
 
 
 class _Pdf(FPDF):
@@ -98,7 +86,7 @@ class _Pdf(FPDF):
 
     def h1(self, text: str) -> None:
         self.set_font(_TEXT, size=17)
-        self.multi_cell(0, 9, self.clean(text), wrapmode=self.wrap,
+        self.multi_cell(0, 9, self.clean(text), wrapmode=self.wrap, align="L",
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(_TEXT, size=10)
 
@@ -117,7 +105,7 @@ class _Pdf(FPDF):
 
     def para(self, text: str, size: float = 10, limit: int = 30_000) -> None:
         self.set_font(_TEXT, size=size)
-        self.multi_cell(0, size * 0.52, self.clean(text, limit), wrapmode=self.wrap,
+        self.multi_cell(0, size * 0.52, self.clean(text, limit), wrapmode=self.wrap, align="L",
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(_TEXT, size=10)
 
@@ -129,14 +117,14 @@ class _Pdf(FPDF):
         self.set_text_color(90, 90, 90)
         self.set_font(_TEXT, size=9)
         key_text = self.clean(key)
-        key_lines = len(self.multi_cell(_LABEL_W, 5, key_text, wrapmode=self.wrap,
+        key_lines = len(self.multi_cell(_LABEL_W, 5, key_text, wrapmode=self.wrap, align="L",
                                         dry_run=True, output="LINES"))
-        self.multi_cell(_LABEL_W, 5, key_text, wrapmode=self.wrap,
+        self.multi_cell(_LABEL_W, 5, key_text, wrapmode=self.wrap, align="L",
                         new_x=XPos.RIGHT, new_y=YPos.TOP)
         self.set_xy(self.l_margin + _LABEL_W, y)
         self.set_text_color(0, 0, 0)
         self.set_font(_MONO if mono else _TEXT, size=8.6 if mono else 10)
-        self.multi_cell(0, 5, text, wrapmode=WrapMode.CHAR if mono else self.wrap,
+        self.multi_cell(0, 5, text, wrapmode=WrapMode.CHAR if mono else self.wrap, align="L",
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         if self.get_y() >= y:  # no page break inside the value
             self.set_y(max(self.get_y(), y + 5 * key_lines))
@@ -144,7 +132,7 @@ class _Pdf(FPDF):
 
     def bullet(self, text: str, limit: int = MAX_VALUE) -> None:
         self.set_x(self.l_margin + 3)
-        self.multi_cell(0, 5, "• " + self.clean(text, limit), wrapmode=self.wrap,
+        self.multi_cell(0, 5, "• " + self.clean(text, limit), wrapmode=self.wrap, align="L",
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
@@ -303,7 +291,7 @@ def _report(pdf: _Pdf, report: PdfReport, lang: str) -> None:
     pdf.para(_t("legal-note", lang), size=8.5)
     for title, text in legal_basis(complaint.get("type", "other"), lang):
         pdf.set_font(_TEXT, size=10.5)
-        pdf.multi_cell(0, 5.5, pdf.clean(title), wrapmode=pdf.wrap,
+        pdf.multi_cell(0, 5.5, pdf.clean(title), wrapmode=pdf.wrap, align="L",
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.para(text, size=9.2)
         pdf.ln(1)

@@ -35,6 +35,9 @@ class Anchor:
     state: str = "committed"  # or "pending"
     prev_seq: int = 0
     prev_hash: str = GENESIS
+    # >0: the anchor file was lost and started again at this entry; carried forward for ever,
+    # so that `log verify` keeps saying that the entries up to it had no outside witness
+    restarted_at: int = 0
 
 
 def read_anchor(path: Path) -> Anchor | None:
@@ -50,7 +53,8 @@ def read_anchor(path: Path) -> Anchor | None:
     try:
         return Anchor(seq=int(data["seq"]), hash=str(data["hash"]), state=str(data["state"]),
                       prev_seq=int(data.get("prev_seq", 0)),
-                      prev_hash=str(data.get("prev_hash", GENESIS)))
+                      prev_hash=str(data.get("prev_hash", GENESIS)),
+                      restarted_at=int(data.get("restarted_at", 0)))
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"head anchor incomplete: {err}") from err
 

@@ -27,7 +27,7 @@ class Break:
     seq: int  # the entry where the problem shows (0: the log as a whole)
     code: str  # seq-gap, prev-mismatch, hash-mismatch, body-unreadable, projection-mismatch,
     #            structure, anchor-missing, anchor-mismatch, anchor-ahead, anchor-behind,
-    #            anchor-unreadable
+    #            anchor-unreadable; warnings: anchor-pending, anchor-restarted
     detail: str = ""
 
 
@@ -116,6 +116,8 @@ def _check_anchor(report: ChainReport, anchor: Anchor | None, anchor_error: str 
         if report.entries:
             report.warnings.append(Break(0, "anchor-missing"))
         return
+    if anchor.restarted_at:
+        report.warnings.append(Break(anchor.restarted_at, "anchor-restarted"))
     if anchor.state == "pending":
         report.warnings.append(Break(anchor.seq, "anchor-pending"))
         anchor = Anchor(seq=anchor.prev_seq, hash=anchor.prev_hash) \

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..i18n import normalize_lang, tr
 from .errors import FileChanged, InvalidReport, ReportNotFound, StoreError
 from .log import ListFilter, ReportLog
-from .model import COMPLAINT_TYPES, ReportDraft, Seen, draft_from_body
+from .model import COMPLAINT_TYPES, ReportDraft, Seen, draft_from_body, printable
 
 __all__ = ["register", "EXIT_CODES"]
 
@@ -119,8 +119,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
             verdict = tr(f"verdict.{row.verdict}.short", lang) if row.verdict else ""
             mark = tr("store.cli.withdrawn-mark", lang) if row.withdrawn else ""
             print(f"{row.report_id}  {row.created_utc[:16].replace('T', ' ')}  {verdict}  "
-                  f"{tr('store.type.' + str(row.complaint_type), lang)}  {row.platform or '-'}  "
-                  f"{row.file_name or ''}{mark}")
+                  f"{tr('store.type.' + str(row.complaint_type), lang)}  "
+                  f"{printable(row.platform or '-')}  {printable(row.file_name or '')}{mark}")
         if not args.json:
             _err(tr("store.cli.count", lang, n=len(rows)))
         return EXIT_OK
@@ -146,11 +146,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _print_entry(entry, lang: str) -> None:  # noqa: ANN001 - an Entry
-    print(f"{entry.report_id}  #{entry.seq}  {tr('store.status.' + entry.kind, lang)}  "
+    print(f"{printable(entry.report_id)}  #{entry.seq}  {tr('store.status.' + entry.kind, lang)}  "
           f"{entry.created_utc} (UTC{entry.tz_offset})")
     body = entry.body
     if entry.kind == "tombstone":
-        print(f"  {tr('store.cli.reason', lang)}: {body.get('reason', '')}")
+        print(f"  {tr('store.cli.reason', lang)}: {printable(body.get('reason', ''))}")
     else:
         result, seen, complaint = body["result"], body["seen"], body["complaint"]
         lines = [
@@ -168,7 +168,7 @@ def _print_entry(entry, lang: str) -> None:  # noqa: ANN001 - an Entry
         ]
         for key, value in lines:
             if value:
-                print(f"  {tr(key, lang)}: {value}")
+                print(f"  {tr(key, lang)}: {printable(value)}")
         print(f"  SHA-256: {body['file']['sha256']}\n  SM3:     {body['file']['sm3']}")
     print(f"  {tr('store.cli.entry-hash', lang)}: {entry.hash}")
 
@@ -199,7 +199,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             if integrity != "ok":
                 _err(tr("store.cli.integrity-bad", lang, detail=integrity[:300]))
         for warning in report.warnings:
-            _err(tr(f"store.break.{warning.code}", lang))
+            _err(tr(f"store.break.{warning.code}", lang, seq=warning.seq))
         return EXIT_OK if ok else EXIT_BROKEN
 
     return _run(args, body)

@@ -37,7 +37,7 @@ def _row(entry: Entry, first: Entry, content: Entry, lang: str) -> list[str]:
     status = "withdrawn" if entry.kind == EntryKind.TOMBSTONE.value else entry.kind
     values = {
         "report_id": entry.report_id, "status": tr(f"store.status.{status}", lang),
-        "rev": entry.rev, "filed_utc": first.created_utc, "tz_offset": first.tz_offset,
+        "rev": entry.rev, "filed_utc": first.created_utc, "tz_offset": f"UTC{first.tz_offset}",
         "updated_utc": entry.created_utc,
         "verdict": tr(f"verdict.{verdict}", lang) if verdict else "",
         "complaint_type": tr(f"store.type.{complaint.get('type', 'other')}", lang),

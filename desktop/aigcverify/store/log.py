@@ -244,15 +244,19 @@ class ReportLog:
         if anchor is None:
             if head_seq == 0:
                 return
-            log.warning("report log has no head anchor; anchoring the current head")
-            write_anchor(self.anchor_path, Anchor(head_seq, head_hash))
+            # lost: start again at the current head and say so for ever after (verify warns)
+            log.warning("report log has no head anchor; anchoring again at entry %d", head_seq)
+            write_anchor(self.anchor_path, Anchor(head_seq, head_hash, restarted_at=head_seq))
             return
         if anchor.state != "pending":
             return
+        restarted = anchor.restarted_at
         if (head_seq, head_hash) == (anchor.seq, anchor.hash):
-            write_anchor(self.anchor_path, Anchor(anchor.seq, anchor.hash))
+            write_anchor(self.anchor_path, Anchor(anchor.seq, anchor.hash,
+                                                  restarted_at=restarted))
         elif (head_seq, head_hash) == (anchor.prev_seq, anchor.prev_hash):
-            write_anchor(self.anchor_path, Anchor(anchor.prev_seq, anchor.prev_hash))
+            write_anchor(self.anchor_path, Anchor(anchor.prev_seq, anchor.prev_hash,
+                                                  restarted_at=restarted))
         # else: leave it pending; verify() names the mismatch
 
     # -- writing -----------------------------------------------------------------------------
@@ -265,6 +269,7 @@ class ReportLog:
             raise StoreReadOnly("opened read-only", path=str(self.path))
         with self._mutex, self._lock:
             self._reconcile_anchor()
+            restarted = self._restarted_at()
             db = self.db
             try:
                 db.execute("BEGIN IMMEDIATE")
@@ -278,7 +283,7 @@ class ReportLog:
                               "tz_offset": _offset_text(moment), "body": json_safe(body)}
                     digest = entry_hash(head_hash, record)
                     write_anchor(self.anchor_path, Anchor(record["seq"], digest, "pending",
-                                                          head_seq, head_hash))
+                                                          head_seq, head_hash, restarted))
                     row = {**record, "body": canonical_text(record["body"]),
                            "prev_hash": head_hash, "hash": digest,
                            **projections(kind, record["body"])}
@@ -291,10 +296,18 @@ class ReportLog:
             except sqlite3.Error as err:
                 raise from_sqlite_error(err) from err
             try:
-                write_anchor(self.anchor_path, Anchor(record["seq"], digest))
+                write_anchor(self.anchor_path, Anchor(record["seq"], digest,
+                                                      restarted_at=restarted))
             except StoreError as err:  # stored already; the pending anchor settles next time
                 log.warning("entry %s stored, head anchor not updated: %s", record["seq"], err)
         return Entry(**record, prev_hash=head_hash, hash=digest)
+
+    def _restarted_at(self) -> int:
+        try:
+            anchor = read_anchor(self.anchor_path)
+        except ValueError:
+            return self._head()[0] or 0  # an unreadable anchor is replaced: say where
+        return anchor.restarted_at if anchor else 0
 
     def _new_report_id(self, moment: datetime) -> str:
         return f"R-{moment.astimezone().strftime('%Y%m%d')}-{secrets.token_hex(4).upper()}"

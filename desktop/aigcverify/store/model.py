@@ -23,7 +23,8 @@ from .errors import InvalidReport
 
 __all__ = ["ComplaintType", "COMPLAINT_TYPES", "EntryKind", "Seen", "ReportDraft",
            "PLATFORM_SUGGESTIONS", "LIMITS", "validate_draft", "build_body", "edit_body",
-           "projections", "clean_text", "parse_seen_at", "draft_from_body"]
+           "projections", "clean_text", "parse_seen_at", "draft_from_body",
+           "local_time_text", "printable"]
 
 
 class ComplaintType(Enum):
@@ -96,6 +97,12 @@ def clean_text(name: str, value: str | None) -> str:
     return text
 
 
+def printable(value: object) -> str:
+    """Text safe to print on a terminal or a page: control and bidi characters removed (a file
+    name can carry escape sequences)."""
+    return _CONTROL.sub("", str(value).replace("\n", " ").replace("\t", " "))
+
+
 def parse_seen_at(value: str, now: datetime | None = None) -> str:
     """'2025-06-01', '2025-06-01 14:30', '2025-06-01T14:30:00+08:00' -> normalized ISO text.
     A time more than a day in the future is refused (a typo, not a sighting)."""
@@ -141,6 +148,9 @@ def build_body(draft: ReportDraft, result: dict, evidence: dict | None = None) -
     file_info = result.get("file", {})
     path = str(file_info.get("path", "")).replace("\\", "/")
     name = file_info.get("name") or path.rsplit("/", 1)[-1]
+    # the reporter's folders (user name, case folders) are not recorded: complaint packages
+    # go to third parties, and the file is identified by its name and hashes
+    result = {**result, "file": {**file_info, "path": name}}
     body: dict[str, Any] = {
         "file": {"name": name, "size": file_info.get("size", 0),
                  "sha256": file_info.get("sha256", ""), "sm3": file_info.get("sm3", "")},
@@ -198,3 +208,15 @@ def projections(kind: str, body: dict) -> dict:
         "search_text": "\n".join(p for p in parts if p).casefold(),
     }
 
+
+def local_time_text(created_utc: str, tz_offset: str) -> str:
+    """'2025-06-01T12:34:56.789Z', '+08:00' -> '2025-06-01 20:34:56 (UTC+08:00)'."""
+    try:
+        moment = datetime.fromisoformat(created_utc.replace("Z", "+00:00"))
+        sign = -1 if tz_offset.startswith("-") else 1
+        hours, minutes = tz_offset.lstrip("+-").split(":")
+        local = moment.astimezone(timezone(sign * timedelta(hours=int(hours),
+                                                           minutes=int(minutes))))
+    except (ValueError, AttributeError):
+        return created_utc
+    return f"{local:%Y-%m-%d %H:%M:%S} (UTC{tz_offset})"

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QPlainTextEdit, QProgressDialog, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from aigcverify.export.pdf import local_time_text
 from aigcverify.store import COMPLAINT_TYPES, ListFilter, ReportLog, StoreError
+from aigcverify.store.model import local_time_text
 
 from .. import result_text
 from ..i18n import current_lang, t

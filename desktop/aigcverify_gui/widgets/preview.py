@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QLabel, QPlainTextEdit, QSizePolicy, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from ..i18n import t
 from ..previews import PreviewData
@@ -26,7 +27,8 @@ def label_boxes(result: dict | None) -> list[tuple[float, float, float, float]]:
     boxes = []
     for label in (result or {}).get("explicit_labels") or []:
         box = label.get("box")
-        if label.get("modality") == "image-text" and isinstance(box, (list, tuple)) and len(box) == 4:
+        if (label.get("modality") == "image-text" and isinstance(box, (list, tuple))
+                and len(box) == 4):
             try:
                 boxes.append(tuple(float(v) for v in box))
             except (TypeError, ValueError):
@@ -34,14 +36,16 @@ def label_boxes(result: dict | None) -> list[tuple[float, float, float, float]]:
     return boxes
 
 
-def label_intervals(result: dict | None, modalities: tuple[str, ...]) -> list[tuple[float, float, str]]:
+def label_intervals(result: dict | None,
+                    modalities: tuple[str, ...]) -> list[tuple[float, float, str]]:
     """(start s, end s, text) of explicit labels of these modalities that have a time."""
     out = []
     for label in (result or {}).get("explicit_labels") or []:
         if label.get("modality") not in modalities or label.get("start_s") is None:
             continue
         start = float(label["start_s"])
-        out.append((start, start + float(label.get("duration_s") or 0.0), str(label.get("text", ""))))
+        end = start + float(label.get("duration_s") or 0.0)
+        out.append((start, end, str(label.get("text", ""))))
     return out
 
 
@@ -86,7 +90,8 @@ class ImageCanvas(QWidget):
         font.setBold(True)
         painter.setFont(font)
         for n, (x0, y0, x1, y1) in enumerate(self._boxes, 1):
-            rect = QRectF(target.x() + x0 * sx, target.y() + y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy)
+            rect = QRectF(target.x() + x0 * sx, target.y() + y0 * sy,
+                          (x1 - x0) * sx, (y1 - y0) * sy)
             painter.setPen(QPen(BOX_OUTLINE, 5))
             painter.drawRect(rect)
             painter.setPen(QPen(BOX_COLOUR, 3))
@@ -150,7 +155,8 @@ class FrameStrip(QWidget):
                 painter.drawRect(target)
                 painter.setPen(QPen(BOX_COLOUR, 4))
                 painter.drawRect(target)
-            caption = t("gui.preview.frame.marked" if marked else "gui.preview.frame", s=f"{ts:.1f}")
+            caption = t("gui.preview.frame.marked" if marked else "gui.preview.frame",
+                        s=f"{ts:.1f}")
             painter.setPen(pal.color(QPalette.ColorRole.WindowText))
             painter.drawText(QRectF(x, y + room.height() + 2, cell_w, fm.height() + 2),
                              Qt.AlignmentFlag.AlignCenter, caption)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer,
+                            Signal)
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QStyle,
                                QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem,
                                QTreeView, QWidget)
@@ -23,6 +24,7 @@ from ..i18n import t
 __all__ = ["FileState", "QueueEntry", "QueueModel", "QueueView", "PROGRESS_DELAY_S",
            "STAGE_KEYS"]
 
+ModelIndex = QModelIndex | QPersistentModelIndex
 PROGRESS_DELAY_S = 0.5
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -143,10 +145,10 @@ class QueueModel(QAbstractTableModel):
         self.progress_tick.emit()
 
     # -- Qt model API -------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else 2
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
@@ -234,7 +236,8 @@ class QueueView(QTreeView):
 
     def fit_state_column(self) -> None:
         """Called again after a language switch."""
-        keys = [f"verdict.{v}" for v in ("confirmed", "declared", "suspected", "none", "unreadable")]
+        verdicts = ("confirmed", "declared", "suspected", "none", "unreadable")
+        keys = [f"verdict.{v}" for v in verdicts]
         keys += list(STAGE_KEYS.values()) + ["gui.state.waiting", "gui.state.cancelled"]
         metrics = self.fontMetrics()
         widest = max(metrics.horizontalAdvance(t(k)) for k in keys)

@@ -116,7 +116,8 @@ class ResultView(QWidget):
         button.setDefaultAction(action)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         button.setAccessibleName(action.text().replace("&", ""))
-        action.changed.connect(lambda b=button, a=action: b.setAccessibleName(a.text().replace("&", "")))
+        action.changed.connect(
+            lambda b=button, a=action: b.setAccessibleName(a.text().replace("&", "")))
         self.actions_row.addWidget(button)
         self._extra_buttons.append(button)
         return button

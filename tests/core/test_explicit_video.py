@@ -1,0 +1,62 @@
+"""Visible labels in video (GB 45438 5.4: opening frames, at least 2 s, 5 % of the shortest
+side), on H.264 videos written by PyAV with the label drawn on chosen frames."""
+
+import pytest
+
+from aigcverify.explicit.video import check_video
+from aigcverify.pipeline import CheckOptions, check_file
+from tests.fixtures.explicit_fixtures import make_label_video, need_cjk_font
+
+OPTIONS = CheckOptions(detector=False, lang="zh_CN")
+
+
+@pytest.fixture(autouse=True)
+def _font():
+    need_cjk_font()
+
+
+def _video_labels(result):
+    return [e for e in result["explicit_labels"] if e["modality"] == "video-text"]
+
+
+def test_label_on_the_opening_for_three_seconds(tmp_path, validate_result):
+    path = make_label_video(tmp_path / "ok.mp4", [(0, 3.0)], text="AI生成", ratio=0.07,
+                            duration=3.5, size=(854, 480))
+    result = check_file(path, OPTIONS)
+    validate_result(result)
+    labels = _video_labels(result)
+    assert len(labels) == 1
+    label = labels[0]
+    assert label["text"] == "AI生成" and label["start_s"] == 0.0
+    assert label["duration_s"] == pytest.approx(3.0, abs=0.25)
+    assert label["height_ratio"] == pytest.approx(0.07, rel=0.2)
+    assert label["compliant"] and label["problems"] == []
+    assert result["verdict"] == "suspected"
+    assert "explicit-without-implicit" in [p["code"] for p in result["problems"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spans,start,seconds", [
+    ([(0, 1.0)], 0.0, 1.0),
+    ([(0, 2.0)], 0.0, 2.0),
+    ([(1.5, 4.0)], 1.5, 2.5),
+])
+def test_opening_duration_rule(tmp_path, spans, start, seconds):
+    path = make_label_video(tmp_path / "v.mp4", spans, text="豆包AI生成", ratio=0.07,
+                            duration=4.0, size=(854, 480))
+    labels = check_video(str(path), "mp4")
+    assert len(labels) == 1
+    label = labels[0]
+    assert label["start_s"] == pytest.approx(start, abs=0.13)
+    assert label["duration_s"] == pytest.approx(seconds, abs=0.13)
+    compliant = start == 0.0 and seconds >= 2.0
+    assert label["compliant"] is compliant
+    assert ("explicit-label-too-short" in label["problems"]) is (not compliant)
+
+
+@pytest.mark.slow
+def test_video_without_a_label(tmp_path, validate_result):
+    path = make_label_video(tmp_path / "plain.mp4", [], duration=3.0, size=(854, 480))
+    result = check_file(path, OPTIONS)
+    validate_result(result)
+    assert result["explicit_labels"] == [] and result["verdict"] == "none"
