@@ -77,7 +77,7 @@ def plugin_unused(path: str) -> bool:
 
 
 def translation_unused(path: str) -> bool:
-    """Whether path is a Qt translation file (…/translations/*.qm) for another language or tool."""
+    """Whether path is a Qt translation (…/translations/*.qm) of another language or tool."""
     p = PurePath(path.replace("\\", "/"))
     if p.suffix != ".qm" or "translations" not in p.parts:
         return False

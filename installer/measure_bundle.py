@@ -60,22 +60,23 @@ def folder_size(folder: Path) -> tuple[int, int]:
 
 
 def _png(path: Path, size: int = 64) -> None:
-    """A plain RGB PNG written with zlib alone (no Pillow needed)."""
-    row = b"\x00" + bytes((40, 120, 200)) * size
-    body = zlib.compress(row * size)
+    """A plain RGB PNG written with zlib alone."""
+    rows = (b"\x00" + bytes((40, 120, 200)) * size) * size
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
 
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def _photo(path: Path) -> None:
     from PIL import Image
 
-    kodak = Path(__file__).resolve().parents[2] / "shared" / "data" / "detector" / "dev-eval" / "real-kodak24"
-    pictures = sorted(kodak.glob("kodim*.png"))
+    shared = Path(__file__).resolve().parents[2] / "shared"  # the team's data folder, if any
+    pictures = sorted((shared / "data" / "detector" / "dev-eval" / "real-kodak24").glob("*.png"))
     img = (Image.open(pictures[0]).convert("RGB").resize((1280, 720)) if pictures
            else Image.effect_noise((1280, 720), 40).convert("RGB"))
     img.save(path, "JPEG", quality=90)
@@ -86,7 +87,8 @@ def _time(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv[:3])} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        detail = proc.stderr[-2000:]
+        raise SystemExit(f"{' '.join(argv[:3])} failed ({proc.returncode}):\n{detail}")
     return elapsed
 
 
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"archive {archive.name}: {archive.stat().st_size / 2**20:.0f} MiB")
     parts = {}
     for child in (bundle / "_internal").iterdir():
+        if child.is_symlink():  # PyInstaller links some libraries to the top; count them once
+            continue
         parts[child.name] = folder_size(child)[0] if child.is_dir() else child.stat().st_size
     biggest = sorted(parts.items(), key=lambda kv: -kv[1])[:12]
     print("biggest parts: " + ", ".join(f"{k} {v / 2**20:.0f}" for k, v in biggest) + " (MiB)")

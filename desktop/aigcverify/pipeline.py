@@ -210,7 +210,8 @@ def check_file(path: str | os.PathLike, options: CheckOptions | None = None, *,
     if on_stage:
         on_stage("metadata", result)
     for stage, spec, flag in SLOW_STAGES:
-        if not getattr(options, flag) or result["file"]["format"] == "unknown":
+        # nothing to look at in a file that could not be read: the verdict stays unreadable
+        if not getattr(options, flag) or result["verdict"] == "unreadable":
             continue
         if cancel:
             cancel.raise_if_cancelled()

@@ -169,6 +169,12 @@ class WorkerPool:
             w.kill()
         self._idle.clear()
 
+    def warm(self) -> None:
+        """Start the workers now (and the forkserver that forks them), so that the first file
+        a user drops does not pay for process start-up and imports."""
+        while len(self._idle) < self.size:
+            self._idle.append(_Worker(self._ctx, self.memory_mb))
+
     def _take(self) -> _Worker:
         while self._idle:
             w = self._idle.pop()

@@ -85,3 +85,21 @@ def test_rhythm_in_a_video_sound_track(tmp_path, validate_result):
     result, hits = _rhythms(path, validate_result)
     assert len(hits) == 1 and hits[0]["position"] == "start"
     assert [e for e in result["explicit_labels"] if e["modality"] == "video-text"] == []
+
+
+def test_long_audio_keeps_its_first_and_last_window(tmp_path, monkeypatch):
+    from aigcverify.explicit import audio_rhythm
+
+    monkeypatch.setattr(audio_rhythm, "ANALYSE_MAX_S", 20.0)
+    monkeypatch.setattr(audio_rhythm, "WINDOW_S", 8.0)
+    rate = 16000
+    start, _ = rhythm_signal(rate, total_s=40.0)
+    both, end_onset = rhythm_signal(rate, total_s=40.0, at="end", bed=start)
+    path = write_audio(tmp_path / "long", both, rate, "flac")
+    pieces, duration = audio_rhythm.decode_mono(str(path), "flac")
+    assert duration == pytest.approx(40.0, abs=0.05)
+    assert [round(offset) for offset, _ in pieces] == [0, 32]
+    assert all(len(samples) / ANALYSIS_RATE == pytest.approx(8.0, abs=0.2) for _, samples in pieces)
+    entries = audio_rhythm.check_audio(str(path), "flac", "en")
+    assert [(e["position"], e["compliant"]) for e in entries] == [("start", True), ("end", True)]
+    assert entries[1]["start_s"] == pytest.approx(end_onset, abs=0.03)

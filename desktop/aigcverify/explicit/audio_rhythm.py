@@ -7,7 +7,7 @@ after (so a melody or a Morse stream is not taken for it). Tolerant of level (th
 relative), sample rate and codec (everything is resampled to ANALYSIS_RATE mono) and moderate
 noise (a tone's energy sits in two or three frequency bins, noise spreads over all of them).
 
-Steps: STFT (FFT_SIZE at HOP_S) -> per frame, the peak bin and how much of the frame's energy
+Steps: STFT (FFT_SIZE at HOP_S, in blocks) -> per frame, the peak bin and how much of the frame's energy
 it holds ("tonality") -> for each frequency that is tonal often enough, on/off frames -> bursts
 (onset, duration) -> every run of four bursts is tested against PATTERN.
 """
@@ -34,8 +34,10 @@ log = logging.getLogger(__name__)
 ANALYSIS_RATE = 16_000  # Hz; prompt tones are audible-range beeps far below 8 kHz
 FFT_SIZE = 512  # 32 ms window, 31 Hz bins
 HOP_S = 0.005  # 5 ms frames: a 40 ms element still spans 8 frames
-MAX_DECODE_S = 3 * 3600.0  # longer files: only the first and last END_WINDOW_S are analysed
-END_WINDOW_S = 600.0
+MAX_DECODE_S = 6 * 3600.0  # decoding stops here (the tail window then ends here too)
+ANALYSE_MAX_S = 1200.0  # up to this length the whole stream is analysed...
+WINDOW_S = 600.0  # ...a longer one only its first and last WINDOW_S
+FFT_BLOCK = 4096  # frames per FFT block (memory: block x FFT_SIZE floats)
 TONAL_SHARE = 0.35  # share of a frame's energy within +-1 bin of its peak to call it tonal
 MIN_TONAL_FRAMES = 12  # a frequency needs at least this many tonal frames to be examined
 MAX_CANDIDATE_FREQS = 8
@@ -77,44 +79,65 @@ class RhythmHit:
 
 
 def decode_mono(path: str, fmt: str, rate: int = ANALYSIS_RATE,
-                stream_required: bool = True) -> tuple["np.ndarray", float]:
-    """The first audio stream as mono float32 at rate, and the media duration in seconds.
-    Very long files keep only their first and last END_WINDOW_S (with silence between)."""
+                stream_required: bool = True) -> tuple[list[tuple[float, "np.ndarray"]], float]:
+    """The first audio stream as mono float32 at rate: [(offset_s, samples), ...] and the
+    duration in seconds. Up to ANALYSE_MAX_S the whole stream is one piece; a longer one keeps
+    its first and its last WINDOW_S (memory stays bounded; the prompt belongs at the start)."""
+    import collections
+
     import av
     import numpy as np
 
-    chunks: list[np.ndarray] = []
+    head: list[np.ndarray] = []
+    tail: collections.deque[np.ndarray] = collections.deque()
+    head_len = tail_len = total = 0
+    window = round(WINDOW_S * rate)
+    keep_all = round(ANALYSE_MAX_S * rate)
     with open_media(path, fmt) as container:
         if not container.streams.audio:
             if stream_required:
                 raise ExplicitError("no audio stream")
-            return np.zeros(0, dtype=np.float32), 0.0
+            return [], 0.0
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        total = 0
-        limit = round(MAX_DECODE_S * rate)
+
+        def take(data: np.ndarray) -> None:
+            nonlocal head_len, tail_len, total
+            total += len(data)
+            if head_len < window:
+                head.append(data)
+                head_len += len(data)
+                return
+            tail.append(data)
+            tail_len += len(data)
+            while tail_len - len(tail[0]) >= window and total > keep_all:
+                tail_len -= len(tail.popleft())
+
         try:
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    data = out.to_ndarray().reshape(-1)
-                    chunks.append(data)
-                    total += len(data)
-                if total > limit:
-                    log.info("audio longer than %.0f s: analysing its opening only", MAX_DECODE_S)
+                    take(out.to_ndarray().reshape(-1))
+                if total > MAX_DECODE_S * rate:
+                    log.info("audio longer than %.0f s: the rest is not analysed", MAX_DECODE_S)
                     break
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                take(out.to_ndarray().reshape(-1))
         except decode_errors() as err:
-            if not chunks:
+            if not total:
                 raise ExplicitError(f"audio could not be decoded: {type(err).__name__}: {err}") from err
             log.info("audio decoding stopped early: %s", err)
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    samples = np.nan_to_num(samples.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    return samples, len(samples) / rate
+
+    def clean(parts) -> np.ndarray:
+        joined = np.concatenate(list(parts)) if parts else np.zeros(0, dtype=np.float32)
+        return np.nan_to_num(joined.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+
+    if total <= keep_all:
+        return [(0.0, clean(head + list(tail)))], total / rate
+    return [(0.0, clean(head)), ((total - tail_len) / rate, clean(tail))], total / rate
 
 
-def _spectrogram(x: "np.ndarray", rate: int) -> "np.ndarray":
-    """Power spectrogram, frames x bins, computed in blocks to bound memory."""
+def _frames(x: "np.ndarray", rate: int):
+    """Power spectra of consecutive blocks of frames: yields (first frame index, power)."""
     import numpy as np
 
     hop = max(1, round(HOP_S * rate))
@@ -122,27 +145,33 @@ def _spectrogram(x: "np.ndarray", rate: int) -> "np.ndarray":
         x = np.pad(x, (0, FFT_SIZE - len(x)))
     n_frames = 1 + (len(x) - FFT_SIZE) // hop
     window = np.hanning(FFT_SIZE).astype(np.float32)
-    out = np.empty((n_frames, FFT_SIZE // 2 + 1), dtype=np.float32)
-    block = 4096
-    for start in range(0, n_frames, block):
-        idx = np.arange(start, min(n_frames, start + block))[:, None] * hop + np.arange(FFT_SIZE)
+    for start in range(0, n_frames, FFT_BLOCK):
+        idx = np.arange(start, min(n_frames, start + FFT_BLOCK))[:, None] * hop + np.arange(FFT_SIZE)
         spec = np.fft.rfft(x[idx] * window, axis=1)
-        out[start:start + len(idx)] = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
-    return out
+        yield start, (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
 
 
-def _bursts(power: "np.ndarray", rate: int) -> list[Burst]:
-    """Tone bursts: runs of frames whose energy is concentrated at one candidate frequency."""
+def _bursts(x: "np.ndarray", rate: int) -> list[Burst]:
+    """Tone bursts: runs of frames whose energy is concentrated at one candidate frequency.
+    Two passes over the spectrum in blocks, so memory does not grow with the file length:
+    per-frame peak and tonality first, then band energies of the candidate frequencies."""
     import numpy as np
 
-    total = power.sum(axis=1) + 1e-12
-    peak = power[:, 1:-1].argmax(axis=1) + 1  # DC and Nyquist bins are never a prompt tone
-    rows = np.arange(len(power))
-    around = power[rows, peak - 1] + power[rows, peak] + power[rows, peak + 1]
-    share = around / total
+    totals, peaks, shares = [], [], []
+    for _, power in _frames(x, rate):
+        total = power.sum(axis=1) + 1e-12
+        peak = power[:, 1:-1].argmax(axis=1) + 1  # DC and Nyquist bins are never a prompt tone
+        rows = np.arange(len(power))
+        around = power[rows, peak - 1] + power[rows, peak] + power[rows, peak + 1]
+        totals.append(total)
+        peaks.append(peak)
+        shares.append(around / total)
+    total = np.concatenate(totals)
+    peak = np.concatenate(peaks)
+    share = np.concatenate(shares)
     loud_floor = float(np.percentile(total, 99)) * 1e-6  # absolute silence is not a tone
     tonal = (share >= TONAL_SHARE) & (total > loud_floor)
-    counts = np.bincount(peak[tonal], minlength=power.shape[1])
+    counts = np.bincount(peak[tonal], minlength=FFT_SIZE // 2 + 1)
     # candidate frequencies: the most often tonal bins (neighbours folded into their peak)
     candidates: list[int] = []
     for b in np.argsort(counts)[::-1]:
@@ -150,12 +179,18 @@ def _bursts(power: "np.ndarray", rate: int) -> list[Burst]:
             break
         if all(abs(int(b) - c) > 2 for c in candidates):
             candidates.append(int(b))
+    if not candidates:
+        return []
+    bands = {b: np.empty(len(total), dtype=np.float32) for b in candidates}
+    for start, power in _frames(x, rate):
+        for b in candidates:
+            bands[b][start:start + len(power)] = power[:, max(1, b - 1):b + 2].sum(axis=1)
     hop = max(1, round(HOP_S * rate))
     merge = max(1, round(MERGE_GAP_S * rate / hop))
     half_window = FFT_SIZE / 2 / rate
     bursts: list[Burst] = []
     for b in candidates:
-        band = power[:, max(1, b - 1):b + 2].sum(axis=1)
+        band = bands[b]
         idx = np.flatnonzero(tonal & (np.abs(peak - b) <= PATTERN.freq_spread_bins))
         if not len(idx):
             continue
@@ -227,12 +262,12 @@ def _drop_blips(seq: list[Burst]) -> list[Burst]:
     return kept
 
 
-def find_rhythm(samples: "np.ndarray", rate: int = ANALYSIS_RATE) -> list[RhythmHit]:
-    """Every short-long-short-short occurrence in a mono signal."""
+def find_rhythm(samples: "np.ndarray", rate: int = ANALYSIS_RATE,
+                offset: float = 0.0) -> list[RhythmHit]:
+    """Every short-long-short-short occurrence in a mono signal (times shifted by offset)."""
     if len(samples) < rate * 0.2:
         return []
-    power = _spectrogram(samples, rate)
-    bursts = _bursts(power, rate)
+    bursts = _bursts(samples, rate)
     hits: list[RhythmHit] = []
     by_bin: dict[int, list[Burst]] = {}
     for burst in bursts:
@@ -244,7 +279,8 @@ def find_rhythm(samples: "np.ndarray", rate: int = ANALYSIS_RATE) -> list[Rhythm
                            seq[i + 4] if i + 4 < len(seq) else None)
             if hit is not None:
                 freq = b * rate / FFT_SIZE
-                hits.append(RhythmHit(round(float(hit.start), 3), round(float(hit.duration), 3),
+                hits.append(RhythmHit(round(float(hit.start) + offset, 3),
+                                      round(float(hit.duration), 3),
                                       round(float(freq), 1),
                                       tuple(round(float(v), 3) for v in hit.elements),
                                       tuple(round(float(v), 3) for v in hit.gaps)))
@@ -262,9 +298,9 @@ def _where(hit: RhythmHit, duration: float) -> str:
 def check_audio(path: str, fmt: str, lang: str, optional: bool = False) -> list[dict]:
     """explicit_labels entries for rhythm prompts in the file's first audio stream.
     optional: a video without sound is fine (no error, no entries)."""
-    samples, duration = decode_mono(path, fmt, stream_required=not optional)
+    pieces, duration = decode_mono(path, fmt, stream_required=not optional)
     entries = []
-    hits = find_rhythm(samples)
+    hits = [hit for offset, samples in pieces for hit in find_rhythm(samples, offset=offset)]
     has_start = any(_where(h, duration) == "start" for h in hits)
     for hit in hits:
         where = _where(hit, duration)

@@ -46,7 +46,7 @@ REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
 ORT_THREADS = 2
 MIN_REC_SCORE = 0.5  # RapidOCR's own default drop score
 REC_HEIGHT = 48  # PP-OCRv4 rec input height
-REC_MIN_WIDTH = 96
+REC_MIN_WIDTH = 320  # the width the model was trained at; narrower input drops thin glyphs
 REC_MAX_WIDTH = 1600  # a longer line is squeezed (labels are short)
 REC_BATCH = 6
 # Det boxes are grown by DB's "unclip"; the ink inside is smaller by about this many
@@ -154,9 +154,9 @@ class OcrEngine:
     def recognize(self, crops: list["np.ndarray"]) -> list[tuple[str, float]]:
         """(text, confidence) per crop.
 
-        Unlike RapidOCR's own batching, which pads every line to at least 320 px wide, each
-        line keeps its own width (REC_MIN_WIDTH at least): a short label costs half as much,
-        with the same readings on the calibration set. Lines are batched by similar width."""
+        Lines are sorted by width and batched; each batch is padded to its widest line (at
+        least REC_MIN_WIDTH: narrower inputs make the model drop thin glyphs such as the "I"
+        of "AI"), so one long line does not make every other line in the picture expensive."""
         import numpy as np
 
         if not crops:
