@@ -40,8 +40,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "desktop"))
 
 from tests.fixtures.explicit_fixtures import (  # noqa: E402
-    AUDIO_CODECS, EVAL_FONTS, POSITIONS, add_noise, beep_signal, espeak_speech, kodak_paths,
-    label_image, make_label_video, music_signal, rhythm_signal, write_audio,
+    AUDIO_CODECS,
+    EVAL_FONTS,
+    POSITIONS,
+    add_noise,
+    beep_signal,
+    espeak_speech,
+    font_covers,
+    kodak_paths,
+    label_image,
+    make_label_video,
+    music_signal,
+    rhythm_signal,
+    write_audio,
 )
 
 SEED = 2024
@@ -110,6 +121,12 @@ def _fonts() -> list[Path]:
     return fonts
 
 
+def _font_for(rng: random.Random, fonts: list[Path], text: str | None) -> Path:
+    """A held-out font that can draw text (Droid Sans Fallback has no Latin letters)."""
+    usable = [f for f in fonts if text is None or font_covers(f, text)]
+    return rng.choice(usable or fonts)
+
+
 def eval_images(tmp: Path, rng: random.Random, n_pos: int, n_neg: int) -> Score:
     from aigcverify.explicit.image import check_image
 
@@ -126,14 +143,15 @@ def eval_images(tmp: Path, rng: random.Random, n_pos: int, n_neg: int) -> Score:
             tuple(rng.randrange(256) for _ in range(3))
         path = tmp / f"pos{i}.jpg"
         truth = label_image(path, text, ratio, position, size=size, background=background,
-                            style=style, font_path=rng.choice(fonts),
+                            style=style, font_path=_font_for(rng, fonts, text),
                             quality=rng.randrange(55, 96))
         entries = check_image(str(path))
         hits = [e for e in entries if _overlaps(e["box"], truth)]
         score.add(True, bool(hits))
         score.fp += len(entries) - len(hits)  # a label reported somewhere it is not
         if not hits:
-            score.notes.append(f"missed {text!r} {ratio:.3f} {position} {style} {size}")
+            score.notes.append(f"missed {text!r} {ratio:.3f} {position} {style} {size} "
+                               f"{[e['text'] for e in entries]}")
             continue
         best = hits[0]
         real_ratio = (truth[3] - truth[1]) / min(size)
@@ -152,7 +170,8 @@ def eval_images(tmp: Path, rng: random.Random, n_pos: int, n_neg: int) -> Score:
                 tuple(rng.randrange(256) for _ in range(3))
         path = tmp / f"neg{i}.jpg"
         label_image(path, text, rng.choice(RATIOS[3:]), rng.choice(list(POSITIONS)), size=size,
-                    background=background, style=rng.choice(STYLES), font_path=rng.choice(fonts),
+                    background=background, style=rng.choice(STYLES),
+                    font_path=_font_for(rng, fonts, text),
                     quality=rng.randrange(55, 96))
         entries = check_image(str(path))
         score.add(False, bool(entries))
@@ -180,9 +199,10 @@ def eval_videos(tmp: Path, rng: random.Random, n_pos: int, n_neg: int) -> Score:
         ratio = rng.choice([0.04, 0.055, 0.065, 0.08])
         size = rng.choice([(854, 480), (1280, 720)])
         path = make_label_video(tmp / f"vpos{i}.mp4", spans, text=text, ratio=ratio,
-                                position=rng.choice(["bottom-right", "top-left", "bottom", "top-right"]),
+                                position=rng.choice(["bottom-right", "top-left", "bottom",
+                                                     "top-right"]),
                                 size=size, duration=5.0, background=rng.randrange(24),
-                                font_path=rng.choice(fonts))
+                                font_path=_font_for(rng, fonts, text))
         entries = check_video(str(path), "mp4")
         score.add(True, bool(entries))
         if not entries:
@@ -250,7 +270,8 @@ def eval_audio(tmp: Path, rng: random.Random, n_pos: int, quick: bool) -> Score:
                             ("cmn", "滴，滴答，滴，滴。这是一段普通的语音。"),
                             ("en-us", "Short, long, short, short. Beep beep.")):
             try:
-                negatives[f"speech-{voice}-{len(negatives)}"] = espeak_speech(text, voice, rate, tmp)
+                speech = espeak_speech(text, voice, rate, tmp)
+                negatives[f"speech-{voice}-{len(negatives)}"] = speech
             except BaseException as err:  # pytest.skip outside pytest: espeak-ng missing
                 print(f"speech decoy skipped: {type(err).__name__}")
                 break

@@ -28,7 +28,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "desktop"))
 
 from tests.fixtures.explicit_fixtures import (  # noqa: E402
-    kodak_paths, label_image, make_label_video, music_signal, rhythm_signal, write_audio,
+    kodak_paths,
+    label_image,
+    make_label_video,
+    music_signal,
+    rhythm_signal,
+    write_audio,
 )
 
 BUDGETS_S = {"image": 1.0, "video": 10.0, "audio": 2.0}
@@ -56,7 +61,8 @@ def main() -> int:
         background = 4 if kodak_paths() else (90, 120, 150)
         print("generating fixtures (not timed) ...", flush=True)
         image = tmp / "label-1080p.jpg"
-        label_image(image, "豆包AI生成", 0.05, "bottom-right", size=(1920, 1080), background=background)
+        label_image(image, "豆包AI生成", 0.05, "bottom-right", size=(1920, 1080),
+                    background=background)
         video = make_label_video(tmp / "label-1080p.mp4", [(0.0, 3.0)], text="AI生成", ratio=0.05,
                                  size=(1920, 1080), fps=30, duration=video_s)
         rate = 44100

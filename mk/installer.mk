@@ -13,18 +13,15 @@ DIST_INPUTS  := $(shell find desktop resources models installer -type f \
                   -not -path '*/__pycache__/*' -not -path 'models/train/*' 2>/dev/null) \
                 pyproject.toml requirements-lock.txt mk/installer.mk
 # a fixed timestamp makes the archive depend only on its contents
-DIST_EPOCH   := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+DIST_EPOCH    = $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: dist dist-test dist-deps
+.PHONY: dist dist-test
 
-# PyInstaller comes from the optional extra "dist" (pinned in pyproject.toml); install it
-# only when it is missing, so a built machine needs no network for `make dist`.
-dist-deps: install
+# PyInstaller comes from the optional extra "dist" (pinned in pyproject.toml). It is installed
+# only when missing, so a machine that has it builds without any network.
+$(DIST_TAR): $(STAMP) $(DIST_INPUTS)
 	@test -x $(BIN)/pyinstaller || \
 	  $(BIN)/pip install --disable-pip-version-check -q -c requirements-lock.txt -e '.[dist]'
-
-$(DIST_TAR): $(STAMP) $(DIST_INPUTS)
-	@$(MAKE) --no-print-directory dist-deps
 	rm -rf $(DIST_DIR) dist/aigcverify-*.tar.gz
 	PYINSTALLER_CONFIG_DIR=$(CURDIR)/$(DIST_WORK)/config nice -n 10 \
 	  $(BIN)/pyinstaller --noconfirm --clean --log-level WARN \

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # fine (not built yet); a module that exists but fails to import is a bug and is not hidden.
 PLUGIN_MODULES = (
     "aigcverify_gui.dialogs.report_dialog",
-    "aigcverify_gui.dialogs.history_dialog",
+    "aigcverify_gui.dialogs.history",
 )
 
 EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, EXIT_BINDING = 0, 1, 2, 3

@@ -2,13 +2,18 @@
 
 import numpy as np
 import pytest
+from tests.fixtures.explicit_fixtures import (
+    add_noise,
+    beep_signal,
+    espeak_speech,
+    make_label_video,
+    music_signal,
+    rhythm_signal,
+    write_audio,
+)
 
 from aigcverify.explicit.audio_rhythm import ANALYSIS_RATE, find_rhythm
 from aigcverify.pipeline import CheckOptions, check_file
-from tests.fixtures.explicit_fixtures import (
-    add_noise, beep_signal, espeak_speech, make_label_video, music_signal, rhythm_signal,
-    write_audio,
-)
 
 OPTIONS = CheckOptions(detector=False, lang="zh_CN")
 

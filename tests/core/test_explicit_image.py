@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
+from tests.fixtures.explicit_fixtures import label_image, need_cjk_font, need_kodak
 
 from aigcverify.explicit import ocr
 from aigcverify.explicit.image import check_image
 from aigcverify.pipeline import CheckOptions, check_file
-from tests.fixtures.explicit_fixtures import label_image, need_cjk_font, need_kodak
 
 OPTIONS = CheckOptions(detector=False, lang="en")
 
@@ -61,7 +61,8 @@ def test_label_in_the_centre_breaks_the_position_rule(tmp_path):
     label_image(path, "人工智能生成", 0.08, "centre", size=(1024, 768), background=(40, 90, 160),
                 style="plain")
     labels = check_image(str(path))
-    assert [(e["position"], e["problems"]) for e in labels] == [("centre", ["explicit-label-position"])]
+    found = [(e["position"], e["problems"]) for e in labels]
+    assert found == [("centre", ["explicit-label-position"])]
 
 
 def test_photos_and_signs_without_a_label_give_no_hit(tmp_path, validate_result):
@@ -94,10 +95,36 @@ def test_importing_the_core_does_not_load_the_ocr_engine():
     assert out.stdout.strip() == "[]"
 
 
-def test_broken_picture_is_an_explicit_error_not_a_crash(tmp_path, validate_result):
+def test_broken_media_raise_only_the_explicit_error(tmp_path):
+    """The pipeline skips unreadable files, but a file can parse and still fail to decode:
+    only ExplicitError (a VerifyError) may escape, which the pipeline turns into
+    explicit-failed."""
+    from aigcverify.errors import VerifyError
+    from aigcverify.explicit.audio_rhythm import check_audio
+    from aigcverify.explicit.video import check_video
+
     path = tmp_path / "broken.jpg"
     label_image(path, "AI生成", 0.08, "bottom-left", size=(320, 240), background=(9, 9, 9))
     path.write_bytes(path.read_bytes()[:200])
-    result = check_file(path, OPTIONS)
-    validate_result(result)
-    assert "explicit-failed" in [p["code"] for p in result["problems"]]
+    with pytest.raises(VerifyError):
+        check_image(str(path))
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 8)
+    with pytest.raises(VerifyError):
+        check_video(str(junk), "mp4")
+    with pytest.raises(VerifyError):
+        check_audio(str(junk), "mp3", "en")
+
+
+@pytest.mark.slow
+def test_big_photo_small_corner_label_found_by_the_fine_pass(tmp_path):
+    need_kodak()
+    path = tmp_path / "big.jpg"
+    truth = label_image(path, "AI生成", 0.02, "top-right", size=(4000, 3000), background=9)
+    labels = check_image(str(path))
+    assert len(labels) == 1
+    label = labels[0]
+    x0, y0, x1, y1 = label["box"]  # in the original 4000x3000 pixels
+    assert abs(x1 - truth[2]) < 60 and abs(y0 - truth[1]) < 60
+    assert label["height_ratio"] == pytest.approx(0.02, rel=0.3)
+    assert label["problems"] == ["explicit-label-too-small"]

@@ -90,26 +90,28 @@ def test_position_of(box, position, edge):
     assert judge.position_of(box, 1920, 1080) == (position, edge)
 
 
+def _entry(box, ink, text="AI生成"):
+    """An image-text entry on a 1920x1080 picture."""
+    return judge.picture_entry("image-text", match_label(text, "ocr"), text, box, ink,
+                               1920, 1080, 0.99)
+
+
 def test_picture_entry_rules():
-    match = match_label("AI生成", "ocr")
-    ok = judge.picture_entry("image-text", match, "AI生成", (1700, 1000, 1900, 1060), 60, 1920, 1080, 0.99)
-    assert ok["compliant"] and ok["problems"] == [] and ok["height_ratio"] == pytest.approx(60 / 1080, abs=1e-3)
-    small = judge.picture_entry("image-text", match, "AI生成", (1700, 1030, 1900, 1060), 30, 1920, 1080, 0.99)
+    ok = _entry((1700, 1000, 1900, 1060), 60)
+    assert ok["compliant"] and ok["problems"] == []
+    assert ok["height_ratio"] == pytest.approx(60 / 1080, abs=1e-3)
+    small = _entry((1700, 1030, 1900, 1060), 30)
     assert small["problems"] == ["explicit-label-too-small"]
     # within the measuring tolerance of 5 %: not called too small
-    edge_case = judge.picture_entry("image-text", match, "AI生成", (1700, 1000, 1900, 1060), 51, 1920, 1080, 0.9)
-    assert edge_case["compliant"]
-    centre = judge.picture_entry("image-text", match, "AI生成", (860, 500, 1060, 560), 60, 1920, 1080, 0.99)
-    assert centre["problems"] == ["explicit-label-position"]
-    vendor = judge.picture_entry("image-text", match_label("可灵AI", "ocr"), "可灵AI",
-                                 (1700, 1000, 1900, 1060), 60, 1920, 1080, 0.99)
+    assert _entry((1700, 1000, 1900, 1060), 51)["compliant"]
+    assert _entry((860, 500, 1060, 560), 60)["problems"] == ["explicit-label-position"]
+    vendor = _entry((1700, 1000, 1900, 1060), 60, text="可灵AI")
     assert vendor["problems"] == ["explicit-label-elements"]
 
 
 def test_file_problems_only_when_no_label_complies():
-    match = match_label("AI生成", "ocr")
-    good = judge.picture_entry("image-text", match, "AI生成", (1700, 1000, 1900, 1060), 60, 1920, 1080, 1)
-    bad = judge.picture_entry("image-text", match, "AI生成", (860, 500, 1060, 530), 20, 1920, 1080, 1)
+    good = _entry((1700, 1000, 1900, 1060), 60)
+    bad = _entry((860, 500, 1060, 530), 20)
     assert judge.file_problems([good, bad], "en") == []
     codes = [p["code"] for p in judge.file_problems([bad], "zh_CN")]
     assert codes == ["explicit-label-too-small", "explicit-label-position"]

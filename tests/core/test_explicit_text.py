@@ -1,12 +1,12 @@
 """Text prompts and invisible marks in TXT, Markdown, HTML, DOCX and PDF, through the pipeline."""
 
 import pytest
+from tests.fixtures.doc_fixtures import write_ooxml
+from tests.fixtures.explicit_fixtures import ARTICLE_ZH, write_cjk_pdf
 
 from aigcverify.carriers.base import Site, SiteKind
 from aigcverify.explicit.text_prompt import check_text
 from aigcverify.pipeline import CheckOptions, check_file
-from tests.fixtures.doc_fixtures import write_ooxml
-from tests.fixtures.explicit_fixtures import ARTICLE_ZH, write_cjk_pdf
 
 OPTIONS = CheckOptions(detector=False, lang="zh_CN")
 
@@ -52,8 +52,8 @@ def test_article_about_ai_without_prompt_is_not_labelled(tmp_path, validate_resu
 
 def test_markdown_prompt_after_front_matter(tmp_path, validate_result):
     path = tmp_path / "report.md"
-    path.write_text("---\ntitle: 周报\n---\n\n# 周报\n\n" + ARTICLE_ZH + "\n\n> 本报告由 AI 生成。\n",
-                    encoding="utf-8")
+    text = "---\ntitle: 周报\n---\n\n# 周报\n\n" + ARTICLE_ZH + "\n\n> 本报告由 AI 生成。\n"
+    path.write_text(text, encoding="utf-8")
     prompts = _prompts(_check(path, validate_result))
     assert [p["position"] for p in prompts] == ["end"]
     assert prompts[0]["source"] == "text-body"
@@ -87,7 +87,8 @@ def test_docx_prompt_from_the_ooxml_carrier(tmp_path, validate_result):
 
 
 def test_pdf_prompt_from_the_pdf_carrier(tmp_path, validate_result):
-    path = write_cjk_pdf(tmp_path / "report.pdf", ["本报告由AI生成。\n" + ARTICLE_ZH, "第二页正文。"])
+    pages = ["本报告由AI生成。\n" + ARTICLE_ZH, "第二页正文。"]
+    path = write_cjk_pdf(tmp_path / "report.pdf", pages)
     prompts = _prompts(_check(path, validate_result))
     assert [(p["source"], p["position"]) for p in prompts] == [("pdf-text", "start")]
 
@@ -96,7 +97,8 @@ def test_hidden_marks_become_a_metadata_hint(tmp_path, validate_result):
     path = tmp_path / "marked.txt"
     payload = "".join(chr(0xE0000 + ord(c)) for c in "AIGC:1")
     middle = "中" * 20_000  # far from both ends: only a whole-file scan sees it
-    path.write_text(ARTICLE_ZH + middle + "\u200b\u200b" + payload + middle + ARTICLE_ZH, encoding="utf-8")
+    text = ARTICLE_ZH + middle + "\u200b\u200b" + payload + middle + ARTICLE_ZH
+    path.write_text(text, encoding="utf-8")
     result = _check(path, validate_result)
     hints = [h for h in result["metadata_hints"] if h.get("kind") == "hidden-unicode"]
     assert len(hints) == 1
@@ -107,8 +109,10 @@ def test_hidden_marks_become_a_metadata_hint(tmp_path, validate_result):
 
 
 def test_hidden_marks_in_document_text_sites():
-    sites = [Site(SiteKind.TEXT, "pdf-text", "page 1", key="head", value="正文\u200b\u200b\u200b开头"),
+    sites = [Site(SiteKind.TEXT, "pdf-text", "page 1", key="head",
+                  value="正文\u200b\u200b\u200b开头"),
              Site(SiteKind.TEXT, "pdf-text", "page 9", key="tail", value="结尾")]
     entries, hints = check_text("unused.pdf", "pdf", sites, "en")
     assert entries == []
-    assert [(h["source"], h["part"], h["counts"]) for h in hints] == [("pdf-text", "head", {"zero-width": 3})]
+    found = [(h["source"], h["part"], h["counts"]) for h in hints]
+    assert found == [("pdf-text", "head", {"zero-width": 3})]

@@ -2,10 +2,10 @@
 side), on H.264 videos written by PyAV with the label drawn on chosen frames."""
 
 import pytest
+from tests.fixtures.explicit_fixtures import make_label_video, need_cjk_font
 
 from aigcverify.explicit.video import check_video
 from aigcverify.pipeline import CheckOptions, check_file
-from tests.fixtures.explicit_fixtures import make_label_video, need_cjk_font
 
 OPTIONS = CheckOptions(detector=False, lang="zh_CN")
 
@@ -60,3 +60,39 @@ def test_video_without_a_label(tmp_path, validate_result):
     result = check_file(path, OPTIONS)
     validate_result(result)
     assert result["explicit_labels"] == [] and result["verdict"] == "none"
+
+
+def test_frames_are_read_as_displayed_when_the_video_is_rotated(tmp_path):
+    """A display-matrix rotation (phone videos) is applied the way FFmpeg's autorotate does."""
+    import shutil
+    import subprocess
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    from aigcverify.explicit.video import sample_frames
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg (Debian) is not installed")
+    src, rotated = tmp_path / "src.mp4", tmp_path / "rot.mp4"
+    with av.open(str(src), "w") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(5):
+            rgb = np.zeros((240, 320, 3), np.uint8)
+            rgb[:60, :80] = 255  # a white block in the top-left corner of the coded picture
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), "-c", "copy",
+                    "-metadata:s:v:0", "rotate=90", str(rotated)], check=True, timeout=60)
+    samples, _, coded = sample_frames(str(rotated), "mp4")
+    assert coded == (320, 240)
+    frame = samples[0].bgr
+    assert frame.shape[:2] == (320, 240)  # displayed upright: portrait
+    white = np.argwhere(frame[:, :, 0] > 200).mean(axis=0)
+    assert white[0] > 240 and white[1] < 60  # the block is shown bottom-left, as ffmpeg shows it

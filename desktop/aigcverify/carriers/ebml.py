@@ -14,12 +14,12 @@ from typing import BinaryIO
 
 from ..errors import CarrierError, LimitExceeded, TruncatedError, VerifyError
 from ..limits import Limits
+from ._walk import Walker
 from .base import Site, SiteKind
 
 __all__ = ["FORMATS", "sites"]
 
 FORMATS = ("mkv", "webm")
-MAX_RECURSION = 200  # whatever Limits say, recursion stays far below Python's stack limit
 
 EBML_HEADER = 0x1A45DFA3
 SEGMENT = 0x18538067
@@ -48,36 +48,13 @@ class _El:
     end: int | None  # None: unknown size (live streams)
 
 
-class _Walk:
-    def __init__(self, f: BinaryIO, fmt: str, limits: Limits) -> None:
-        self.f, self.fmt, self.limits = f, fmt, limits  # fmt names the carrier of PROBLEMs
-        self.structures = 0
-        self.budget = limits.max_total_metadata
-        f.seek(0, 2)
-        self.size = f.tell()
+class _Walk(Walker):
+    """Walker bounds plus the EBML element header decoder."""
 
-    def count(self) -> None:
-        self.structures += 1
-        if self.structures > self.limits.max_structures:
-            raise LimitExceeded(f"more than {self.limits.max_structures} EBML elements")
-
-    def read_at(self, pos: int, n: int, what: str) -> bytes:
-        if n < 0 or pos < 0:
-            raise CarrierError(f"{what}: impossible read of {n} bytes at {pos}")
-        self.f.seek(pos)
-        b = self.f.read(n)
-        if len(b) != n:
-            raise TruncatedError(f"{what}: file ends at {self.size}, wanted {n} bytes at {pos}")
-        return b
+    __slots__ = ()
 
     def body(self, el: _El, what: str) -> bytes:
-        n = (el.end or el.body) - el.body
-        if n > self.limits.max_metadata_bytes:
-            raise LimitExceeded(f"{what}: {n} bytes exceeds the metadata limit")
-        self.budget -= n
-        if self.budget < 0:
-            raise LimitExceeded(f"{what}: metadata of this file exceeds the total limit")
-        return self.read_at(el.body, n, what)
+        return self.payload(el.body, (el.end or el.body) - el.body, what)
 
     def header(self, pos: int, end: int) -> _El:
         """The element at pos: variable-length id (marker kept) and size (marker dropped)."""
@@ -121,19 +98,11 @@ def _text(walk: _Walk, el: _El, what: str) -> str:
 
 def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
     try:
-        walk = _Walk(f, fmt, limits)
+        walk = _Walk(f, fmt, limits, noun="EBML elements")
         first = walk.header(0, walk.size) if walk.size >= 2 else None
         if first is None or first.id != EBML_HEADER or first.end is None:
             raise CarrierError("no EBML header at the start")
-        emitted = 0
-        try:
-            for site in _file(walk, first.end):
-                emitted += 1
-                if emitted > limits.max_sites:
-                    raise LimitExceeded(f"more than {limits.max_sites} metadata items")
-                yield site
-        except VerifyError as e:
-            yield Site(SiteKind.PROBLEM, fmt, "", None, key=e.code, value=str(e))
+        yield from walk.guard(_file(walk, first.end))
     except OSError as e:
         raise CarrierError(f"read error: {e}") from e
 
@@ -263,7 +232,7 @@ def _seek_entries(walk: _Walk, head: _El, end: int, base: int,
 
 
 def _simple_tag(walk: _Walk, st: _El, path: str, depth: int) -> Iterator[Site]:
-    if depth > min(walk.limits.max_depth, MAX_RECURSION):
+    if depth > walk.max_depth:
         raise LimitExceeded(f"{path}: SimpleTags nested deeper than {depth - 1}")
     if st.end is None:
         raise CarrierError(f"{path}: SimpleTag of unknown size")

@@ -10,12 +10,12 @@ from typing import BinaryIO
 
 from ..errors import CarrierError, LimitExceeded, TruncatedError, VerifyError
 from ..limits import Limits
+from ._walk import Walker
 from .base import Site, SiteKind
 
 __all__ = ["FORMATS", "sites"]
 
 FORMATS = ("flv",)
-MAX_RECURSION = 200  # whatever Limits say, recursion stays far below Python's stack limit
 
 TAG_SCRIPT = 18
 MAX_TAGS_SCANNED = 32  # metadata comes first; a label further in is not where readers look
@@ -35,8 +35,9 @@ AMF_FIXED_SIZES = {AMF_NUMBER: 8, AMF_BOOLEAN: 1, AMF_NULL: 0, AMF_UNDEFINED: 0,
 class _Amf:
     """AMF0 reader over one script tag body; collects (property path, text, offset)."""
 
-    def __init__(self, data: bytes, base: int, limits: Limits) -> None:
-        self.data, self.base, self.limits = data, base, limits
+    def __init__(self, data: bytes, base: int, walk: Walker) -> None:
+        self.data, self.base, self.limits = data, base, walk.limits
+        self.max_depth = walk.max_depth
         self.strings: list[tuple[str, int, int]] = []  # (path, start, end) in data
         self.values = 0
 
@@ -98,66 +99,46 @@ class _Amf:
         return p  # some writers end the top-level array at the tag end without a marker
 
     def _depth(self, depth: int, path: str) -> None:
-        if depth > min(self.limits.max_depth, MAX_RECURSION):
+        if depth > self.max_depth:
             raise LimitExceeded(f"AMF0 objects nested deeper than {depth - 1} "
                                 f"at {path or 'top'}")
 
 
 def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
     try:
-        f.seek(0, 2)
-        size = f.tell()
-        f.seek(0)
-        head = f.read(9)
+        walk = Walker(f, "flv", limits)
+        head = walk.read_at(0, 9, "FLV header") if walk.size >= 9 else b""
         if len(head) < 9 or head[:3] != b"FLV":
             raise CarrierError("no FLV header")
         first = int.from_bytes(head[5:9], "big")
-        if first < 9 or first > size:
+        if first < 9 or first > walk.size:
             raise CarrierError(f"FLV header size {first} is impossible")
-        emitted = 0
-        try:
-            for site in _tags(f, first + 4, size, limits):
-                emitted += 1
-                if emitted > limits.max_sites:
-                    raise LimitExceeded(f"more than {limits.max_sites} metadata items")
-                yield site
-        except VerifyError as e:
-            yield Site(SiteKind.PROBLEM, "flv", "", None, key=e.code, value=str(e))
+        yield from walk.guard(_tags(walk, first + 4))
     except OSError as e:
         raise CarrierError(f"read error: {e}") from e
 
 
-def _tags(f: BinaryIO, pos: int, size: int, limits: Limits) -> Iterator[Site]:
-    budget = limits.max_total_metadata
+def _tags(walk: Walker, pos: int) -> Iterator[Site]:
     scripts = 0
     for n in range(1, MAX_TAGS_SCANNED + 1):
-        if pos + 11 > size:
+        if pos + 11 > walk.size:
             return
-        f.seek(pos)
-        h = f.read(11)
+        h = walk.read_at(pos, 11, f"FLV tag {n} header")
         ttype, length = h[0] & 0x1F, int.from_bytes(h[1:4], "big")
         body = pos + 11
-        if body + length > size:
+        if body + length > walk.size:
             raise TruncatedError(f"FLV tag {n} of {length} bytes passes the file end")
         if ttype == TAG_SCRIPT and not h[0] & 0x20:  # 0x20: encrypted (filtered) payload
             scripts += 1
-            if length > limits.max_metadata_bytes:
-                raise LimitExceeded(f"FLV script tag of {length} bytes")
-            budget -= length
-            if budget < 0:
-                raise LimitExceeded("FLV script data exceeds the total metadata limit")
-            f.seek(body)
-            data = f.read(length)
-            if len(data) != length:
-                raise TruncatedError(f"FLV tag {n} is cut short")
-            yield from _script(data, body, limits, f"tag[{n}]")
+            data = walk.payload(body, length, "FLV script tag")
+            yield from _script(data, body, walk, f"tag[{n}]")
             if scripts >= MAX_SCRIPT_TAGS:
                 return
         pos = body + length + 4  # + PreviousTagSize
 
 
-def _script(data: bytes, base: int, limits: Limits, loc: str) -> Iterator[Site]:
-    amf = _Amf(data, base, limits)
+def _script(data: bytes, base: int, walk: Walker, loc: str) -> Iterator[Site]:
+    amf = _Amf(data, base, walk)
     # a script tag is a name (AMF0 string) followed by its value
     if not data or data[0] != AMF_STRING:
         raise CarrierError(f"{loc}: script data does not start with a name")

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from ..errors import CarrierError, LimitExceeded, TruncatedError, VerifyError
 from ..limits import Limits
+from ._walk import Walker
 from .base import Site, SiteKind
 
 __all__ = ["FORMATS", "sites", "TagHeader", "read_tag_header", "tag_sites", "Spend"]
@@ -380,32 +381,16 @@ def _id3v1_sites(f: BinaryIO, pos: int) -> Iterator[Site]:
             yield Site(SiteKind.FIELD, "id3v1", f"ID3v1/{key}", pos + a, key=key, value=text)
 
 
-class _Budget:
-    def __init__(self, limits: Limits) -> None:
-        self.left = limits.max_total_metadata
-
-    def spend(self, n: int, what: str) -> None:
-        self.left -= n
-        if self.left < 0:
-            raise LimitExceeded(f"{what}: metadata of this file exceeds the total limit")
-
-
-def _file_size(f: BinaryIO) -> int:
-    f.seek(0, 2)
-    return f.tell()
-
-
 def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
     """Sites of an MP3: leading ID3v2 tag(s), an appended ID3v2 tag with footer, ID3v1."""
     try:
-        size = _file_size(f)
+        walk = Walker(f, "id3", limits)
         f.seek(0)
         head = f.read(4)
         if head[:3] != b"ID3" and not (len(head) >= 2 and head[0] == 0xFF and head[1] >= 0xE0):
             raise CarrierError("neither an ID3v2 tag nor an MPEG frame at the start")
-        budget = _Budget(limits)
         emitted = 0
-        for site in _mp3_sites(f, size, limits, budget):
+        for site in _mp3_sites(walk):
             emitted += 1
             if emitted > limits.max_sites:
                 yield Site(SiteKind.PROBLEM, "id3", "", None, key=LimitExceeded.code,
@@ -416,7 +401,10 @@ def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
         raise CarrierError(f"read error: {e}") from e
 
 
-def _mp3_sites(f: BinaryIO, size: int, limits: Limits, budget: _Budget) -> Iterator[Site]:
+def _mp3_sites(walk: Walker) -> Iterator[Site]:
+    # charge, not spend: an in-memory tag (up to IN_MEMORY_TAG) is charged whole, and
+    # tag_sites holds each frame it reads to limits.max_metadata_bytes itself
+    f, size, limits, spend = walk.f, walk.size, walk.limits, walk.charge
     pos = 0
     first_end = 0
     for _ in range(MAX_TAGS_IN_A_ROW):
@@ -429,7 +417,7 @@ def _mp3_sites(f: BinaryIO, size: int, limits: Limits, budget: _Budget) -> Itera
             break
         if header is None:
             break
-        yield from tag_sites(f, header, limits, budget.spend, file_end=size)
+        yield from tag_sites(f, header, limits, spend, file_end=size)
         pos = first_end = header.end
     tail = size
     f.seek(max(0, size - 128))
@@ -449,7 +437,7 @@ def _mp3_sites(f: BinaryIO, size: int, limits: Limits, budget: _Budget) -> Itera
                     yield Site(SiteKind.PROBLEM, "id3", "ID3v2 footer", start, key=e.code,
                                value=str(e))
                 if header is not None:
-                    yield from tag_sites(f, header, limits, budget.spend, file_end=tail,
+                    yield from tag_sites(f, header, limits, spend, file_end=tail,
                                          prefix="end/")
     if tail != size:
         yield from _id3v1_sites(f, tail)

@@ -4,7 +4,7 @@ GB 45438 video labels sit in ``moov/udta/meta`` (handler ``mdta``) as a ``keys``
 ``AIGC`` whose 1-based index names an ``ilst`` item holding a UTF-8 ``data`` box. Real files
 also use a QuickTime-style ``meta`` without the FullBox header, the keyless iTunes ``mdir``
 list, ``udta`` ``©xxx`` text atoms and an XMP ``uuid`` box. HEIF/AVIF keep XMP and EXIF as
-items of the top-level ``meta`` located through ``iloc``.
+items of the top-level ``meta`` located through ``iloc``; heif_items reads those.
 
 The walker reads box headers and seeks over everything else: ``mdat`` (possibly before
 ``moov`` and GBs long) and sample tables are never read; in a fragmented file the walk ends at
@@ -15,30 +15,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..errors import CarrierError, LimitExceeded, TruncatedError, VerifyError
+from ..errors import CarrierError, LimitExceeded, TruncatedError
 from ..limits import Limits
+from . import heif_items
+from ._walk import Walker
 from .base import Site, SiteKind
 
-__all__ = ["FORMATS", "sites", "XMP_UUID", "C2PA_UUID"]
+__all__ = ["FORMATS", "sites", "XMP_UUID", "C2PA_UUID", "Box", "BoxWalker"]
 
 FORMATS = ("mp4", "mov", "m4a", "heif", "avif")
-MAX_RECURSION = 200  # whatever Limits say, recursion stays far below Python's stack limit
 
 XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
 C2PA_UUID = bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
 
 # ilst/udta 'data' box well-known types that hold text -> codec
 DATA_TEXT_TYPES: dict[int, str] = {1: "utf-8", 2: "utf-16-be", 4: "utf-8", 5: "utf-16-be"}
-XMP_CONTENT_TYPE = "application/rdf+xml"
-C2PA_CONTENT_TYPES = {"application/c2pa", "application/x-c2pa-manifest-store"}
-TIFF_MAGICS = (b"II*\x00", b"MM\x00*")
 QT_MAC_LANGUAGE_MAX = 0x400  # QuickTime string language codes below this mean Mac Roman text
-ILOC_FIELD_SIZES = {0, 4, 8}
 C2PA_MANIFEST_PURPOSE = b"manifest"
 
 
 @dataclass(frozen=True, slots=True)
-class _Box:
+class Box:
+    """One box header: where its payload starts and ends (the payload itself is not read)."""
+
     type: bytes
     start: int
     body: int  # first payload byte (after size, type, largesize and uuid usertype)
@@ -50,78 +49,52 @@ class _Box:
         return self.type.decode("latin-1")
 
 
-class _Walk:
-    def __init__(self, f: BinaryIO, fmt: str, limits: Limits) -> None:
-        self.f, self.fmt, self.limits = f, fmt, limits  # fmt names the carrier of PROBLEMs
-        self.structures = 0
-        self.budget = limits.max_total_metadata
-        f.seek(0, 2)
-        self.size = f.tell()
+class BoxWalker(Walker):
+    """Walker bounds plus the ISO box iterator (heif_items walks iinf with it too)."""
 
-    def count(self) -> None:
-        self.structures += 1
-        if self.structures > self.limits.max_structures:
-            raise LimitExceeded(f"more than {self.limits.max_structures} boxes")
+    __slots__ = ()
 
-    def read_at(self, pos: int, n: int, what: str) -> bytes:
-        if n < 0 or pos < 0:
-            raise CarrierError(f"{what}: impossible read of {n} bytes at {pos}")
-        self.f.seek(pos)
-        b = self.f.read(n)
-        if len(b) != n:
-            raise TruncatedError(f"{what}: file ends at {self.size}, wanted {n} bytes at {pos}")
-        return b
-
-    def payload(self, pos: int, n: int, what: str) -> bytes:
-        if n > self.limits.max_metadata_bytes:
-            raise LimitExceeded(f"{what}: {n} bytes exceeds the metadata limit")
-        self.budget -= n
-        if self.budget < 0:
-            raise LimitExceeded(f"{what}: metadata of this file exceeds the total limit")
-        return self.read_at(pos, n, what)
-
-    def body(self, box: _Box, what: str) -> bytes:
+    def body(self, box: Box, what: str) -> bytes:
         return self.payload(box.body, box.end - box.body, what)
+
+    def boxes(self, pos: int, end: int, path: str) -> Iterator[Box]:
+        """Child boxes of [pos, end); a size that overruns the parent raises TruncatedError."""
+        while pos < end:
+            if end - pos < 8:
+                if end - pos == 4 and self.read_at(pos, 4, "terminator") == b"\x00" * 4:
+                    return  # QuickTime ends some atom lists with a 32-bit zero
+                raise TruncatedError(f"{path}: {end - pos} stray bytes at {pos}")
+            self.count()
+            h = self.read_at(pos, 8, "box header")
+            size, typ = int.from_bytes(h[:4], "big"), h[4:8]
+            hdr = 8
+            if size == 1:
+                size = int.from_bytes(self.read_at(pos + 8, 8, "largesize"), "big")
+                hdr = 16
+            elif size == 0:
+                size = end - pos  # "extends to the end of the file" (or of the parent)
+            if size < hdr:
+                if size == 0 or not any(h):
+                    return  # zero padding at the end of a list
+                raise CarrierError(f"{path}: box {typ!r} at {pos} has impossible size {size}")
+            if pos + size > end:
+                raise TruncatedError(f"{path}/{typ.decode('latin-1')}: box of {size} bytes at "
+                                     f"{pos} overruns its parent ending at {end}")
+            usertype = b""
+            if typ == b"uuid":
+                if size < hdr + 16:
+                    raise CarrierError(f"{path}: uuid box at {pos} too small for its usertype")
+                usertype = self.read_at(pos + hdr, 16, "uuid usertype")
+                hdr += 16
+            yield Box(typ, pos, pos + hdr, pos + size, usertype)
+            pos += size
 
 
 def _plausible_type(t: bytes) -> bool:
     return len(t) == 4 and all(0x20 <= b < 0x7F or b == 0xA9 for b in t)
 
 
-def _boxes(walk: _Walk, pos: int, end: int, path: str) -> Iterator[_Box]:
-    """Child boxes of [pos, end); a size that overruns the parent raises TruncatedError."""
-    while pos < end:
-        if end - pos < 8:
-            if end - pos == 4 and walk.read_at(pos, 4, "terminator") == b"\x00" * 4:
-                return  # QuickTime ends some atom lists with a 32-bit zero
-            raise TruncatedError(f"{path}: {end - pos} stray bytes at {pos}")
-        walk.count()
-        h = walk.read_at(pos, 8, "box header")
-        size, typ = int.from_bytes(h[:4], "big"), h[4:8]
-        hdr = 8
-        if size == 1:
-            size = int.from_bytes(walk.read_at(pos + 8, 8, "largesize"), "big")
-            hdr = 16
-        elif size == 0:
-            size = end - pos  # "extends to the end of the file" (or of the parent)
-        if size < hdr:
-            if size == 0 or not any(h):
-                return  # zero padding at the end of a list
-            raise CarrierError(f"{path}: box {typ!r} at {pos} has impossible size {size}")
-        if pos + size > end:
-            raise TruncatedError(f"{path}/{typ.decode('latin-1')}: box of {size} bytes at {pos} "
-                                 f"overruns its parent ending at {end}")
-        usertype = b""
-        if typ == b"uuid":
-            if size < hdr + 16:
-                raise CarrierError(f"{path}: uuid box at {pos} too small for its usertype")
-            usertype = walk.read_at(pos + hdr, 16, "uuid usertype")
-            hdr += 16
-        yield _Box(typ, pos, pos + hdr, pos + size, usertype)
-        pos += size
-
-
-def _contained(walk: _Walk, inner: Iterator[Site], path: str, start: int) -> Iterator[Site]:
+def _contained(walk: BoxWalker, inner: Iterator[Site], path: str, start: int) -> Iterator[Site]:
     """Damage inside one container box spoils that box only; bounds still stop everything."""
     try:
         yield from inner
@@ -131,27 +104,19 @@ def _contained(walk: _Walk, inner: Iterator[Site], path: str, start: int) -> Ite
 
 def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
     try:
-        walk = _Walk(f, fmt, limits)
+        walk = BoxWalker(f, fmt, limits, noun="boxes")
         head = walk.read_at(0, 8, "first box") if walk.size >= 8 else b""
         size = int.from_bytes(head[:4], "big") if head else -1
         if not head or not _plausible_type(head[4:8]) or size not in (0, 1) and size < 8:
             raise CarrierError("no ISO-BMFF box at the start")
-        emitted = 0
-        try:
-            for site in _top(walk):
-                emitted += 1
-                if emitted > limits.max_sites:
-                    raise LimitExceeded(f"more than {limits.max_sites} metadata items")
-                yield site
-        except VerifyError as e:
-            yield Site(SiteKind.PROBLEM, fmt, "", None, key=e.code, value=str(e))
+        yield from walk.guard(_top(walk))
     except OSError as e:
         raise CarrierError(f"read error: {e}") from e
 
 
-def _top(walk: _Walk) -> Iterator[Site]:
+def _top(walk: BoxWalker) -> Iterator[Site]:
     seen_moov = False
-    for box in _boxes(walk, 0, walk.size, ""):
+    for box in walk.boxes(0, walk.size, ""):
         if box.type == b"moof" and seen_moov:
             # fragments follow the initialisation segment (moov, uuid boxes) up to the end;
             # like players we stop here instead of walking thousands of moof/mdat pairs
@@ -173,12 +138,12 @@ CONTAINER_CHILDREN: dict[bytes, set[bytes]] = {
 }
 
 
-def _container(walk: _Walk, box: _Box, path: str, depth: int) -> Iterator[Site]:
-    if depth > min(walk.limits.max_depth, MAX_RECURSION):
+def _container(walk: BoxWalker, box: Box, path: str, depth: int) -> Iterator[Site]:
+    if depth > walk.max_depth:
         raise LimitExceeded(f"{path}: boxes nested deeper than {depth - 1}")
     wanted = CONTAINER_CHILDREN[box.type]
     seen: dict[bytes, int] = {}
-    for child in _boxes(walk, box.body, box.end, path):
+    for child in walk.boxes(box.body, box.end, path):
         seen[child.type] = seen.get(child.type, 0) + 1
         cpath = f"{path}/{child.name}"
         if seen[child.type] > 1:
@@ -198,7 +163,7 @@ def _container(walk: _Walk, box: _Box, path: str, depth: int) -> Iterator[Site]:
             yield from _udta_text(walk, child, cpath)
 
 
-def _udta_text(walk: _Walk, box: _Box, path: str) -> Iterator[Site]:
+def _udta_text(walk: BoxWalker, box: Box, path: str) -> Iterator[Site]:
     """A udta text atom: QuickTime string list (size16, language16, text)*, or an iTunes-style
     atom holding 'data' boxes; other payloads are delivered raw."""
     data = walk.body(box, path)
@@ -241,7 +206,7 @@ def _qt_decode(raw: bytes, lang: int) -> str:
         return raw.decode(codec, errors="replace")
 
 
-def _uuid(walk: _Walk, box: _Box, path: str) -> Iterator[Site]:
+def _uuid(walk: BoxWalker, box: Box, path: str) -> Iterator[Site]:
     if box.usertype == XMP_UUID:
         yield Site(SiteKind.XMP, "mp4-uuid-xmp", path, box.body, key="XMP",
                    value=walk.body(box, path))
@@ -256,7 +221,7 @@ def _uuid(walk: _Walk, box: _Box, path: str) -> Iterator[Site]:
                            value=walk.payload(start, box.end - start, path))
 
 
-def _full_box_start(walk: _Walk, box: _Box) -> int:
+def _full_box_start(walk: BoxWalker, box: Box) -> int:
     """Where a meta box's children start: ISO meta is a FullBox (4 bytes of version and
     flags), QuickTime meta is not. The 4 bytes after the header tell which one this is."""
     if box.end - box.body < 8:
@@ -270,9 +235,9 @@ def _full_box_start(walk: _Walk, box: _Box) -> int:
     return box.body + 4
 
 
-def _meta(walk: _Walk, box: _Box, path: str) -> Iterator[Site]:
-    children: dict[bytes, _Box] = {}
-    for child in _boxes(walk, _full_box_start(walk, box), box.end, path):
+def _meta(walk: BoxWalker, box: Box, path: str) -> Iterator[Site]:
+    children: dict[bytes, Box] = {}
+    for child in walk.boxes(_full_box_start(walk, box), box.end, path):
         children.setdefault(child.type, child)  # the first of each kind counts
     # the layout decides the parse, not the hdlr type: 'mdta' lists come with 'keys',
     # 'mdir' lists name their items, 'pict' metas carry iinf/iloc
@@ -281,13 +246,14 @@ def _meta(walk: _Walk, box: _Box, path: str) -> Iterator[Site]:
         yield from _contained(walk, _ilst(walk, children[b"ilst"], keys, f"{path}/ilst"),
                               f"{path}/ilst", children[b"ilst"].start)
     if b"iinf" in children and b"iloc" in children:
-        yield from _contained(walk, _items(walk, children, f"{path}"), path, box.start)
+        yield from _contained(walk, heif_items.item_sites(walk, children, path), path,
+                              box.start)
     for child in children.values():
         if child.type == b"uuid":
             yield from _uuid(walk, child, f"{path}/uuid")
 
 
-def _keys(walk: _Walk, box: _Box, path: str) -> list[str]:
+def _keys(walk: BoxWalker, box: Box, path: str) -> list[str]:
     data = walk.body(box, path)
     if len(data) < 8:
         raise TruncatedError(f"{path}: keys box of {len(data)} bytes")
@@ -305,9 +271,9 @@ def _keys(walk: _Walk, box: _Box, path: str) -> list[str]:
     return out
 
 
-def _ilst(walk: _Walk, box: _Box, keys: list[str] | None, path: str) -> Iterator[Site]:
+def _ilst(walk: BoxWalker, box: Box, keys: list[str] | None, path: str) -> Iterator[Site]:
     n = 0
-    for item in _boxes(walk, box.body, box.end, path):
+    for item in walk.boxes(box.body, box.end, path):
         n += 1
         t = item.type
         if keys is not None and t[0] == 0:
@@ -320,11 +286,11 @@ def _ilst(walk: _Walk, box: _Box, keys: list[str] | None, path: str) -> Iterator
             yield Site(SiteKind.FIELD, "mp4-ilst", loc, off, key=name or key, value=value)
 
 
-def _data_values(walk: _Walk, item: _Box, path: str) -> Iterator[tuple[str, str, int]]:
+def _data_values(walk: BoxWalker, item: Box, path: str) -> Iterator[tuple[str, str, int]]:
     """(freeform name or "", text, offset) of the text 'data' boxes of one item. Binary data
     (cover art, integers) is skipped without being read."""
     name = ""
-    for child in _boxes(walk, item.body, item.end, path):
+    for child in walk.boxes(item.body, item.end, path):
         if child.type == b"name" and child.end - child.body >= 4:
             raw = walk.payload(child.body + 4, child.end - child.body - 4, path)
             name = raw.decode("utf-8", errors="replace")
@@ -336,183 +302,3 @@ def _data_values(walk: _Walk, item: _Box, path: str) -> Iterator[tuple[str, str,
             start = child.body + 8
             raw = walk.payload(start, child.end - start, path)
             yield name, raw.decode(codec, errors="replace"), start
-
-
-# ---- HEIF / AVIF items -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Item:
-    id: int
-    type: bytes
-    content_type: str
-
-
-def _cstr(data: bytes, p: int) -> tuple[str, int]:
-    end = data.find(b"\x00", p)
-    if end < 0:
-        return data[p:].decode("utf-8", errors="replace"), len(data)
-    return data[p:end].decode("utf-8", errors="replace"), end + 1
-
-
-def _uint(data: bytes, p: int, n: int, what: str) -> int:
-    if p + n > len(data):
-        raise TruncatedError(f"{what}: ends inside a {n}-byte field")
-    return int.from_bytes(data[p:p + n], "big")
-
-
-def _iinf(walk: _Walk, box: _Box, path: str) -> list[_Item]:
-    if box.end - box.body < 6:
-        raise TruncatedError(f"{path}/iinf: box too small")
-    version = walk.read_at(box.body, 1, "iinf version")[0]
-    first = box.body + 4 + (2 if version == 0 else 4)
-    items: list[_Item] = []
-    for infe in _boxes(walk, first, box.end, f"{path}/iinf"):
-        if infe.type != b"infe":
-            continue
-        data = walk.payload(infe.body, min(infe.end - infe.body, 4096), f"{path}/infe")
-        v = _uint(data, 0, 1, "infe")
-        if v >= 2:
-            id_len = 2 if v == 2 else 4
-            item_id = _uint(data, 4, id_len, "infe")
-            p = 4 + id_len + 2
-            itype = data[p:p + 4]
-            _, p = _cstr(data, p + 4)  # item name
-            ctype = _cstr(data, p)[0] if itype == b"mime" else ""
-        else:
-            item_id = _uint(data, 4, 2, "infe")
-            _, p = _cstr(data, 8)
-            ctype = _cstr(data, p)[0]
-            itype = b"mime"
-        items.append(_Item(item_id, itype, ctype.strip().lower()))
-    return items
-
-
-def _iloc(walk: _Walk, box: _Box, path: str) -> dict[int, tuple[int, int, list[tuple[int, int]]]]:
-    """item id -> (construction method, base offset, [(extent offset, extent length)])."""
-    data = walk.body(box, path)
-    v = _uint(data, 0, 1, "iloc")
-    if v > 2:
-        raise CarrierError(f"{path}: iloc version {v} is unknown")
-    sizes = _uint(data, 4, 2, "iloc")
-    off_size, len_size, base_size = sizes >> 12, (sizes >> 8) & 0xF, (sizes >> 4) & 0xF
-    idx_size = sizes & 0xF if v >= 1 else 0
-    if not {off_size, len_size, base_size, idx_size} <= ILOC_FIELD_SIZES:
-        raise CarrierError(f"{path}: iloc field sizes {sizes:#06x} are invalid")
-    count_len = 2 if v < 2 else 4
-    count = _uint(data, 6, count_len, "iloc")
-    p = 6 + count_len
-    out: dict[int, tuple[int, int, list[tuple[int, int]]]] = {}
-    for _ in range(count):  # every item costs bytes, so a lying count ends at the data end
-        item_id = _uint(data, p, count_len, "iloc")
-        p += count_len
-        method = 0
-        if v >= 1:
-            method = _uint(data, p, 2, "iloc") & 0xF
-            p += 2
-        p += 2  # data_reference_index
-        base = _uint(data, p, base_size, "iloc") if base_size else 0
-        p += base_size
-        n_ext = _uint(data, p, 2, "iloc")
-        p += 2
-        extents = []
-        for _e in range(n_ext):
-            walk.count()  # zero-size fields make extents free: count them like boxes
-            p += idx_size
-            e_off = _uint(data, p, off_size, "iloc") if off_size else 0
-            p += off_size
-            e_len = _uint(data, p, len_size, "iloc") if len_size else 0
-            p += len_size
-            extents.append((e_off, e_len))
-        if p > len(data):
-            raise TruncatedError(f"{path}: iloc ends inside item {item_id}")
-        out[item_id] = (method, base, extents)
-    return out
-
-
-def _item_data(walk: _Walk, loc: tuple[int, int, list[tuple[int, int]]], idat: _Box | None,
-               path: str) -> bytes | None:
-    method, base, extents = loc
-    if method == 0:
-        lo, hi = 0, walk.size  # offsets into the file
-    elif method == 1 and idat is not None:
-        lo, hi = idat.body, idat.end  # offsets into the idat payload
-    else:
-        return None  # construction by item reference: not used for metadata items
-    parts: list[bytes] = []
-    total = 0
-    for e_off, e_len in extents:
-        start = (lo if method == 1 else 0) + base + e_off
-        length = e_len or (hi - start)  # length 0 means "to the end"
-        if start < lo or start > hi or length < 0 or start + length > hi:
-            raise TruncatedError(f"{path}: item extent {start}+{length} lies outside its data")
-        total += length
-        if total > walk.limits.max_metadata_bytes:
-            raise LimitExceeded(f"{path}: item larger than {walk.limits.max_metadata_bytes}")
-        parts.append(walk.payload(start, length, path))
-    return b"".join(parts)
-
-
-def _items(walk: _Walk, children: dict[bytes, _Box], path: str) -> Iterator[Site]:
-    items = _iinf(walk, children[b"iinf"], path)
-    wanted = [it for it in items if _item_kind(it) is not None]
-    if not wanted:
-        return
-    locs = _iloc(walk, children[b"iloc"], f"{path}/iloc")
-    idat = children.get(b"idat")
-    for it in wanted:
-        kind = _item_kind(it)
-        loc = f"{path}/item[{it.id}]"
-        if it.id not in locs:
-            yield Site(SiteKind.PROBLEM, walk.fmt, loc, None, key="parse-error",
-                       value=f"item {it.id} has no iloc entry")
-            continue
-        data = _item_data(walk, locs[it.id], idat, loc)
-        if data is None:
-            continue
-        offset = _first_offset(locs[it.id], idat)
-        if kind is SiteKind.EXIF:
-            tiff = _exif_tiff(data)
-            if tiff is None:
-                yield Site(SiteKind.PROBLEM, walk.fmt, loc, offset, key="parse-error",
-                           value="Exif item without a TIFF header")
-                continue
-            if offset is not None:
-                offset += len(data) - len(tiff)
-            yield Site(SiteKind.EXIF, "exif", loc, offset, key="Exif", value=tiff)
-        elif kind is SiteKind.XMP:
-            yield Site(SiteKind.XMP, "xmp", loc, offset, key=it.content_type, value=data)
-        else:
-            yield Site(SiteKind.C2PA, "c2pa", loc, offset, key=it.content_type, value=data)
-
-
-def _item_kind(it: _Item) -> SiteKind | None:
-    if it.type == b"Exif":
-        return SiteKind.EXIF
-    if it.type == b"mime" and it.content_type == XMP_CONTENT_TYPE:
-        return SiteKind.XMP
-    if it.type == b"mime" and it.content_type in C2PA_CONTENT_TYPES:
-        return SiteKind.C2PA
-    return None
-
-
-def _first_offset(loc: tuple[int, int, list[tuple[int, int]]], idat: _Box | None) -> int | None:
-    method, base, extents = loc
-    if not extents:
-        return None
-    if method == 1:
-        return None if idat is None else idat.body + base + extents[0][0]
-    return base + extents[0][0]
-
-
-def _exif_tiff(data: bytes) -> bytes | None:
-    """The TIFF block of an Exif item: a 4-byte offset to the TIFF header comes first."""
-    if len(data) >= 4:
-        start = 4 + int.from_bytes(data[:4], "big")
-        if data[start:start + 4] in TIFF_MAGICS:
-            return data[start:]
-    for magic in TIFF_MAGICS:  # writers that got the offset wrong ("Exif\0\0" prefixes)
-        i = data.find(magic, 0, 64)
-        if i >= 0:
-            return data[i:]
-    return None

@@ -8,15 +8,15 @@ sub-chunk ``AIGC``. The walk reads chunk headers and seeks over everything else:
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from ..errors import CarrierError, LimitExceeded, TruncatedError, VerifyError
+from ..errors import CarrierError, LimitExceeded, TruncatedError
 from ..limits import Limits
 from . import id3
+from ._walk import Walker
 from .base import Site, SiteKind
 
 __all__ = ["FORMATS", "sites"]
 
 FORMATS = ("wav", "avi")
-MAX_RECURSION = 200  # whatever Limits say, recursion stays far below Python's stack limit
 
 RIFF_MAGICS = (b"RIFF", b"RF64", b"BW64")
 FORM_OF_FORMAT = {"wav": b"WAVE", "avi": b"AVI "}
@@ -30,39 +30,14 @@ DS64 = b"ds64"
 RF64_SIZE_PLACEHOLDER = 0xFFFFFFFF
 
 
-class _Walk:
+class _Walk(Walker):
+    """Walker bounds plus what the RF64 ds64 chunk says about the 'data' chunk."""
+
+    __slots__ = ("ds64_data_size",)
+
     def __init__(self, f: BinaryIO, fmt: str, limits: Limits) -> None:
-        self.f, self.fmt, self.limits = f, fmt, limits
-        self.structures = 0
-        self.budget = limits.max_total_metadata
+        super().__init__(f, fmt, limits, noun="RIFF chunks")
         self.ds64_data_size: int | None = None  # RF64: the real size of the 'data' chunk
-        f.seek(0, 2)
-        self.size = f.tell()
-
-    def count(self) -> None:
-        self.structures += 1
-        if self.structures > self.limits.max_structures:
-            raise LimitExceeded(f"more than {self.limits.max_structures} RIFF chunks")
-
-    def spend(self, n: int, what: str) -> None:
-        if n > self.limits.max_metadata_bytes:
-            raise LimitExceeded(f"{what}: {n} bytes exceeds the metadata limit")
-        self.budget -= n
-        if self.budget < 0:
-            raise LimitExceeded(f"{what}: metadata of this file exceeds the total limit")
-
-    def read_at(self, pos: int, n: int, what: str) -> bytes:
-        if n < 0 or pos < 0:
-            raise CarrierError(f"{what}: impossible read of {n} bytes at {pos}")
-        self.f.seek(pos)
-        b = self.f.read(n)
-        if len(b) != n:
-            raise TruncatedError(f"{what}: file ends at {self.size}, wanted {n} bytes at {pos}")
-        return b
-
-    def payload(self, pos: int, n: int, what: str) -> bytes:
-        self.spend(n, what)
-        return self.read_at(pos, n, what)
 
 
 def _plausible_id(cid: bytes) -> bool:
@@ -82,15 +57,7 @@ def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
         head = walk.read_at(0, 12, "RIFF header") if walk.size >= 12 else b""
         if head[:4] not in RIFF_MAGICS or head[8:12] != FORM_OF_FORMAT[fmt]:
             raise CarrierError(f"not a RIFF {FORM_OF_FORMAT[fmt].decode()} file")
-        emitted = 0
-        try:
-            for site in _file_sites(walk, head):
-                emitted += 1
-                if emitted > limits.max_sites:
-                    raise LimitExceeded(f"more than {limits.max_sites} metadata items")
-                yield site
-        except VerifyError as e:
-            yield Site(SiteKind.PROBLEM, fmt, "RIFF", None, key=e.code, value=str(e))
+        yield from walk.guard(_file_sites(walk, head), "RIFF")
     except OSError as e:
         raise CarrierError(f"read error: {e}") from e
 
@@ -133,7 +100,7 @@ def _avi_extensions(walk: _Walk, pos: int) -> Iterator[Site]:
 
 def _chunks(walk: _Walk, pos: int, end: int, path: str, *, depth: int, top: bool,
             info: bool = False, lenient: bool = False) -> Iterator[Site]:
-    if depth > min(walk.limits.max_depth, MAX_RECURSION):
+    if depth > walk.max_depth:
         raise LimitExceeded(f"RIFF lists nested deeper than {depth - 1}")
     while pos + 8 <= end:
         walk.count()

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from ..errors import CarrierError, LimitExceeded, TruncatedError, VerifyError
+from ..errors import CarrierError, LimitExceeded, TruncatedError
 from ..limits import Limits
 from . import id3
+from ._walk import Walker
 from .base import Site, SiteKind
 
 __all__ = ["FORMATS", "sites", "comment_sites"]
@@ -35,38 +36,6 @@ OGG_CODECS: dict[bytes, tuple[str, bytes | None]] = {
     b"\x80theora": ("theora", b"\x81theora"),
     b"Speex   ": ("speex", b""),
 }
-
-
-class _Walk:
-    """Per-file bounds: structures walked, payload bytes read, sites emitted."""
-
-    def __init__(self, f: BinaryIO, limits: Limits) -> None:
-        self.f, self.limits = f, limits
-        self.structures = 0
-        self.budget = limits.max_total_metadata
-        f.seek(0, 2)
-        self.size = f.tell()
-
-    def count(self, what: str) -> None:
-        self.structures += 1
-        if self.structures > self.limits.max_structures:
-            raise LimitExceeded(f"more than {self.limits.max_structures} {what}")
-
-    def spend(self, n: int, what: str) -> None:
-        if n > self.limits.max_metadata_bytes:
-            raise LimitExceeded(f"{what}: {n} bytes exceeds the metadata limit")
-        self.budget -= n
-        if self.budget < 0:
-            raise LimitExceeded(f"{what}: metadata of this file exceeds the total limit")
-
-    def read_at(self, pos: int, n: int, what: str) -> bytes:
-        if n < 0 or pos < 0:
-            raise CarrierError(f"{what}: impossible read of {n} bytes at {pos}")
-        self.f.seek(pos)
-        b = self.f.read(n)
-        if len(b) != n:
-            raise TruncatedError(f"{what}: file ends at {self.size}, wanted {n} bytes at {pos}")
-        return b
 
 
 def comment_sites(data: bytes, loc: str, offset_of: "_OffsetMap | int | None") -> Iterator[Site]:
@@ -108,39 +77,26 @@ def comment_sites(data: bytes, loc: str, offset_of: "_OffsetMap | int | None") -
         p += n
 
 
-def _guard(walk: _Walk, fmt: str, inner: Iterator[Site]) -> Iterator[Site]:
-    """Count sites and turn damage after the magic into a PROBLEM site."""
-    emitted = 0
-    try:
-        for site in inner:
-            emitted += 1
-            if emitted > walk.limits.max_sites:
-                raise LimitExceeded(f"more than {walk.limits.max_sites} metadata items")
-            yield site
-    except VerifyError as e:
-        yield Site(SiteKind.PROBLEM, fmt, "", None, key=e.code, value=str(e))
-
-
 def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
     try:
-        walk = _Walk(f, limits)
+        walk = Walker(f, fmt, limits)
         if fmt == "flac":
             tags = _leading_id3(walk)
             start = tags[-1].end if tags else 0
             if walk.size < start + 4 or walk.read_at(start, 4, "FLAC") != b"fLaC":
                 raise CarrierError("no fLaC marker")
-            yield from _guard(walk, fmt, _flac_sites(walk, tags, start + 4))
+            yield from walk.guard(_flac_sites(walk, tags, start + 4))
         elif fmt == "ogg":
             if walk.size < 4 or walk.read_at(0, 4, "Ogg") != b"OggS":
                 raise CarrierError("no OggS page at the start")
-            yield from _guard(walk, fmt, _ogg_sites(walk))
+            yield from walk.guard(_ogg_sites(walk))
         else:
             raise CarrierError(f"vorbis reader cannot read {fmt!r}")
     except OSError as e:
         raise CarrierError(f"read error: {e}") from e
 
 
-def _leading_id3(walk: _Walk) -> list[id3.TagHeader]:
+def _leading_id3(walk: Walker) -> list[id3.TagHeader]:
     """ID3v2 tags before fLaC: not standard, but taggers write them."""
     tags: list[id3.TagHeader] = []
     pos = 0
@@ -153,7 +109,7 @@ def _leading_id3(walk: _Walk) -> list[id3.TagHeader]:
     return tags
 
 
-def _flac_sites(walk: _Walk, tags: list[id3.TagHeader], pos: int) -> Iterator[Site]:
+def _flac_sites(walk: Walker, tags: list[id3.TagHeader], pos: int) -> Iterator[Site]:
     for header in tags:
         yield from id3.tag_sites(walk.f, header, walk.limits, walk.spend, file_end=walk.size)
     n = 0
@@ -168,8 +124,7 @@ def _flac_sites(walk: _Walk, tags: list[id3.TagHeader], pos: int) -> Iterator[Si
         if pos + 4 + length > walk.size:
             raise TruncatedError(f"FLAC block {n} declares {length} bytes, passes the file end")
         if btype == FLAC_VORBIS_COMMENT:
-            walk.spend(length, "VORBIS_COMMENT")
-            data = walk.read_at(pos + 4, length, "VORBIS_COMMENT")
+            data = walk.payload(pos + 4, length, "VORBIS_COMMENT")
             yield from comment_sites(data, f"fLaC/VORBIS_COMMENT#{n}", pos + 4)
         pos += 4 + length
         if last:
@@ -214,7 +169,7 @@ class _Stream:
     done: bool = False
 
 
-def _ogg_sites(walk: _Walk) -> Iterator[Site]:
+def _ogg_sites(walk: Walker) -> Iterator[Site]:
     streams: dict[int, _Stream] = {}
     pos = 0
     while pos < walk.size:
@@ -242,7 +197,7 @@ def _ogg_sites(walk: _Walk) -> Iterator[Site]:
         raise TruncatedError("Ogg file ends before every comment header was complete")
 
 
-def _ogg_page(walk: _Walk, st: _Stream, htype: int, lacing: bytes, body: int,
+def _ogg_page(walk: Walker, st: _Stream, htype: int, lacing: bytes, body: int,
               page_pos: int) -> Iterator[Site]:
     walk.spend(sum(lacing), "Ogg header page")
     data = walk.read_at(body, sum(lacing), "Ogg page body")
@@ -263,14 +218,14 @@ def _ogg_page(walk: _Walk, st: _Stream, htype: int, lacing: bytes, body: int,
         _append(walk, st, data[seg_start:p], body + seg_start)  # continues on the next page
 
 
-def _append(walk: _Walk, st: _Stream, chunk: bytes, file_pos: int) -> None:
+def _append(walk: Walker, st: _Stream, chunk: bytes, file_pos: int) -> None:
     if len(st.buf) + len(chunk) > walk.limits.max_metadata_bytes:
         raise LimitExceeded(f"Ogg header packet over {walk.limits.max_metadata_bytes} bytes")
     st.where.add(len(st.buf), file_pos, len(chunk))
     st.buf += chunk
 
 
-def _ogg_packet(walk: _Walk, st: _Stream, page_pos: int) -> Iterator[Site]:
+def _ogg_packet(walk: Walker, st: _Stream, page_pos: int) -> Iterator[Site]:
     packet = bytes(st.buf)
     where = st.where
     st.buf = bytearray()

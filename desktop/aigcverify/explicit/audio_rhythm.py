@@ -7,7 +7,8 @@ after (so a melody or a Morse stream is not taken for it). Tolerant of level (th
 relative), sample rate and codec (everything is resampled to ANALYSIS_RATE mono) and moderate
 noise (a tone's energy sits in two or three frequency bins, noise spreads over all of them).
 
-Steps: STFT (FFT_SIZE at HOP_S, in blocks) -> per frame, the peak bin and how much of the frame's energy
+Steps: STFT (FFT_SIZE at HOP_S, in blocks) -> per frame, the peak bin and how much of the
+frame's energy
 it holds ("tonality") -> for each frequency that is tonal often enough, on/off frames -> bursts
 (onset, duration) -> every run of four bursts is tested against PATTERN.
 """
@@ -124,7 +125,8 @@ def decode_mono(path: str, fmt: str, rate: int = ANALYSIS_RATE,
                 take(out.to_ndarray().reshape(-1))
         except decode_errors() as err:
             if not total:
-                raise ExplicitError(f"audio could not be decoded: {type(err).__name__}: {err}") from err
+                raise ExplicitError(
+                    f"audio could not be decoded: {type(err).__name__}: {err}") from err
             log.info("audio decoding stopped early: %s", err)
 
     def clean(parts) -> np.ndarray:
@@ -146,7 +148,8 @@ def _frames(x: "np.ndarray", rate: int):
     n_frames = 1 + (len(x) - FFT_SIZE) // hop
     window = np.hanning(FFT_SIZE).astype(np.float32)
     for start in range(0, n_frames, FFT_BLOCK):
-        idx = np.arange(start, min(n_frames, start + FFT_BLOCK))[:, None] * hop + np.arange(FFT_SIZE)
+        first = np.arange(start, min(n_frames, start + FFT_BLOCK))[:, None] * hop
+        idx = first + np.arange(FFT_SIZE)
         spec = np.fft.rfft(x[idx] * window, axis=1)
         yield start, (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
 
@@ -255,7 +258,8 @@ def _drop_blips(seq: list[Burst]) -> list[Burst]:
     while i < len(kept) - 1:
         prev, cur, nxt = kept[i - 1], kept[i], kept[i + 1]
         gap = nxt.start - (prev.start + prev.duration)
-        if cur.duration < BLIP_RATIO * min(prev.duration, nxt.duration) and gap < 4 * min(prev.duration, nxt.duration):
+        shorter = min(prev.duration, nxt.duration)
+        if cur.duration < BLIP_RATIO * shorter and gap < 4 * shorter:
             del kept[i]
             continue
         i += 1

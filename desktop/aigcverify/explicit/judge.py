@@ -63,7 +63,8 @@ _FAMILY: dict[str, str] = {
 }
 
 
-def position_of(box: tuple[float, float, float, float], width: int, height: int) -> tuple[str, bool]:
+def position_of(box: tuple[float, float, float, float], width: int,
+                height: int) -> tuple[str, bool]:
     """("bottom-right" | "top" | ... | "centre", at an edge or corner?)."""
     x0, y0, x1, y1 = box
     gaps = {"left": x0 / width, "right": (width - x1) / width,

@@ -1,17 +1,17 @@
-"""Text lines in a picture: PP-OCRv4 detection + recognition through RapidOCR's ONNX models.
-
-The models ship inside the rapidocr-onnxruntime wheel (Chinese + English, ~16 MB), so nothing is
-fetched. The engine is a lazy per-process singleton: a worker loads it the first time a picture
-is read and keeps it for every later file (loading costs ~0.5 s; a check must not pay it twice).
-Importing this module loads nothing.
+"""Text lines in a picture: PP-OCRv4 detection + recognition, the ONNX models that ship inside
+the rapidocr-onnxruntime wheel (Chinese + English, ~16 MB), so nothing is fetched. The sessions
+are our own (two threads, no spin-waiting, telemetry off); RapidOCR supplies the DB box
+post-processing and the CTC decoder. The engine is a lazy per-process singleton: a worker loads
+it the first time a picture is read and keeps it for every later file (loading costs ~0.5 s; a
+check must not pay it twice). Importing this module loads nothing.
 
 How a picture is read (read_lines):
   1. global pass: the whole picture scaled so its shortest side is DET_SHORT_SIDE pixels (labels
      are defined relative to the shortest side, so a 2 % label is ~15 px tall at every size);
      a very long picture is cut into overlapping tiles along its long side;
-  2. fine pass, only for big pictures (shortest side > FINE_TRIGGER x DET_SHORT_SIDE): the four
-     corners and the middle of each edge - where GB 45438 5.2 puts the label - again at twice
-     the global resolution, so that small corner text lost by the downscale is still found;
+  2. fine pass, only for big pictures (shortest side > FINE_TRIGGER x DET_SHORT_SIDE): tiles
+     along the four edges and in the corners - where GB 45438 5.2 puts the label - again at
+     twice the global resolution, so that small corner text lost by the downscale is found;
   3. recognition on crops taken from the full-resolution picture.
 The angle classifier is not used: labels are horizontal, and it would cost time on every line.
 """
@@ -50,7 +50,8 @@ REC_MIN_WIDTH = 320  # the width the model was trained at; narrower input drops 
 REC_MAX_WIDTH = 1600  # a longer line is squeezed (labels are short)
 REC_BATCH = 6
 # Det boxes are grown by DB's "unclip"; the ink inside is smaller by about this many
-# detection-scale pixels, whatever the scale (measured in bench/explicit_eval.py calibration).
+# detection-scale pixels (fallback of _ink_height; calibrated on rendered labels in WenQuanYi
+# Micro Hei, a set separate from bench/explicit_eval.py's held-out one).
 UNCLIP_PAD_PX = 7.0
 PROFILE_THRESHOLD = 0.1  # ink-height profile: fraction of the energy range that counts as ink
 PROFILE_SMOOTH = 0.03  # profile smoothing window, fraction of the crop height
@@ -71,7 +72,10 @@ def _engine_errors() -> tuple[type[BaseException], ...]:
     known to work."""
     import cv2
     from onnxruntime.capi.onnxruntime_pybind11_state import (
-        Fail, InvalidArgument, InvalidGraph, RuntimeException,
+        Fail,
+        InvalidArgument,
+        InvalidGraph,
+        RuntimeException,
     )
 
     return (RuntimeError, ValueError, MemoryError, cv2.error, Fail, InvalidArgument,
@@ -161,9 +165,10 @@ class OcrEngine:
 
         if not crops:
             return []
-        widths = [min(REC_MAX_WIDTH, max(REC_MIN_WIDTH,
-                                         -(-REC_HEIGHT * c.shape[1] // max(1, c.shape[0]) // 16) * 16))
-                  for c in crops]
+        widths = []
+        for crop in crops:
+            natural = -(-REC_HEIGHT * crop.shape[1] // max(1, crop.shape[0]) // 16) * 16
+            widths.append(min(REC_MAX_WIDTH, max(REC_MIN_WIDTH, natural)))
         order = sorted(range(len(crops)), key=lambda i: widths[i])
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
         for start in range(0, len(order), REC_BATCH):
@@ -177,7 +182,7 @@ class OcrEngine:
                     preds = self.rec.run(None, {self.rec_input: tensor})[0]
             except _ENGINE_ERRORS as err:
                 raise ExplicitError(f"text recognition failed: {err}") from err
-            for i, (text, score) in zip(batch, self.decode(preds)):
+            for i, (text, score) in zip(batch, self.decode(preds), strict=False):
                 results[i] = (str(text), float(score))
         return results
 
@@ -259,7 +264,8 @@ def _tiles(length: int, tile: int, overlap: int) -> list[int]:
 
 
 def _detect_scaled(eng: OcrEngine, bgr: "np.ndarray", scale: float,
-                   region: tuple[int, int, int, int] | None = None) -> list[tuple["np.ndarray", float]]:
+                   region: tuple[int, int, int, int] | None = None,
+                   ) -> list[tuple["np.ndarray", float]]:
     """Detect in (a region of) bgr at scale; quads come back in original pixels, each with
     the scale it was found at."""
     x_off, y_off = 0, 0
@@ -273,7 +279,8 @@ def _detect_scaled(eng: OcrEngine, bgr: "np.ndarray", scale: float,
     horizontal = w >= h
     long_side = w if horizontal else h
     for start in _tiles(long_side, MAX_TILE_LONG, TILE_OVERLAP):
-        tile = work[:, start:start + MAX_TILE_LONG] if horizontal else work[start:start + MAX_TILE_LONG]
+        end = start + MAX_TILE_LONG
+        tile = work[:, start:end] if horizontal else work[start:end]
         for quad in eng.detect(tile):
             q = quad.astype("float64").copy()
             if horizontal:
@@ -365,11 +372,11 @@ def read_lines(bgr: "np.ndarray", *, short_side: int = DET_SHORT_SIDE,
     if fine and short > FINE_TRIGGER * short_side:
         fine_scale = min(1.0, 2 * scale)
         side = round(FINE_TILE * short)
-        for x in (0, (w - side) // 2, w - side):
-            for y in (0, (h - side) // 2, h - side):
-                if x == (w - side) // 2 and y == (h - side) // 2:
-                    continue  # the centre is not where a label goes; the global pass has it
-                found.extend(_detect_scaled(eng, bgr, fine_scale, (x, y, x + side, y + side)))
+        overlap = side // 4
+        places = {(x, y) for x in _tiles(w, side, overlap) for y in (0, h - side)}
+        places |= {(x, y) for x in (0, w - side) for y in _tiles(h, side, overlap)}
+        for x, y in sorted(places):  # the edge bands; the middle is the global pass's alone
+            found.extend(_detect_scaled(eng, bgr, fine_scale, (x, y, x + side, y + side)))
     # one quad per place: the first pass (global) wins, fine boxes fill in what it missed
     kept: list[tuple[np.ndarray, float]] = []
     for quad, sc in found:
@@ -379,7 +386,7 @@ def read_lines(bgr: "np.ndarray", *, short_side: int = DET_SHORT_SIDE,
         kept.append((quad, sc))
     crops = [_crop(bgr, q) for q, _ in kept]
     lines = []
-    for (quad, sc), crop, (text, score) in zip(kept, crops, eng.recognize(crops)):
+    for (quad, sc), crop, (text, score) in zip(kept, crops, eng.recognize(crops), strict=False):
         if score < MIN_REC_SCORE or not text.strip():
             continue
         lines.append(TextLine(_aabb(quad), text, score, _ink_height(crop, sc)))
@@ -392,7 +399,7 @@ def recognize_regions(pictures: list["np.ndarray"],
     import numpy as np
 
     crops = []
-    for bgr, (x0, y0, x1, y1) in zip(pictures, boxes):
+    for bgr, (x0, y0, x1, y1) in zip(pictures, boxes, strict=False):
         quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
         crops.append(_crop(bgr, quad))
     return engine().recognize(crops)

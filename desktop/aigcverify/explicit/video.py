@@ -128,7 +128,8 @@ def sample_frames(path: str, fmt: str) -> tuple[list[Sample], float | None, tupl
                     next_sparse = t + sparse_gap
         except decode_errors() as err:
             if not samples:
-                raise ExplicitError(f"video could not be decoded: {type(err).__name__}: {err}") from err
+                raise ExplicitError(
+                    f"video could not be decoded: {type(err).__name__}: {err}") from err
             log.info("video decoding stopped early: %s", err)
     return samples, duration, (width, height)
 
@@ -197,10 +198,12 @@ def _recognize_track(track: Track, samples: list[Sample]) -> None:
     boxes = []
     for sample in samples:
         h, w = sample.bgr.shape[:2]
-        boxes.append((max(0.0, x0 - grow), max(0.0, y0 - grow), min(w, x1 + grow), min(h, y1 + grow)))
+        boxes.append((max(0.0, x0 - grow), max(0.0, y0 - grow),
+                      min(w, x1 + grow), min(h, y1 + grow)))
     results = ocr.recognize_regions([s.bgr for s in samples], boxes)
-    for sample, (text, score) in zip(samples, results):
-        track.present[sample.t] = score >= ocr.MIN_REC_SCORE and match_label(text, "ocr") is not None
+    for sample, (text, score) in zip(samples, results, strict=False):
+        seen = score >= ocr.MIN_REC_SCORE and match_label(text, "ocr") is not None
+        track.present[sample.t] = seen
 
 
 def _fill_gaps(track: Track, samples: list[Sample]) -> None:
