@@ -7,6 +7,8 @@ command -v exiftool >/dev/null || need+=(libimage-exiftool-perl)
 command -v ffmpeg   >/dev/null || need+=(ffmpeg)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+command -v strace   >/dev/null || need+=(strace)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "system-deps: missing ${need[*]} (not root or no apt): tests needing them will skip" >&2

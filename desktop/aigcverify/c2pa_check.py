@@ -84,11 +84,13 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib.util
 import json
 import logging
 import os
 import re
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .carriers.base import Site, SiteKind
@@ -200,6 +202,27 @@ def _bundled_trust_anchors() -> str | None:
         return None
 
 
+
+@functools.cache
+def _c2pa_module():  # noqa: ANN202 - the c2pa module
+    """Import c2pa with the working directory set to the package's own library folder.
+
+    c2pa-python looks for its native library in the *current directory* first, so importing it
+    while the user works in, say, a Downloads folder would load any `libc2pa_c.so` /
+    `c2pa_c.dll` planted there. Workers are single-threaded, so the brief chdir is safe."""
+    spec = importlib.util.find_spec("c2pa")
+    if spec is None or spec.origin is None:
+        raise C2paError("c2pa-python is not installed")
+    package_dir = Path(spec.origin).parent
+    libs = package_dir / "libs"
+    previous = os.getcwd()
+    os.chdir(libs if libs.is_dir() else package_dir)
+    try:
+        import c2pa  # noqa: PLC0415 - the Rust library loads only when a file may carry C2PA
+    finally:
+        os.chdir(previous)
+    return c2pa
+
 _CONTEXTS: dict[tuple[int, str | None], c2pa_lib.Context] = {}
 _CONTEXT_LOCK = threading.Lock()
 
@@ -207,7 +230,7 @@ _CONTEXT_LOCK = threading.Lock()
 def _context(trust_anchors: str | None) -> c2pa_lib.Context:
     """One offline Context per process and trust configuration. Keyed by pid: a Context made
     before a fork is not valid in the child (c2pa-python refuses it there)."""
-    import c2pa  # noqa: PLC0415 - the Rust library loads only when a file may carry C2PA
+    c2pa = _c2pa_module()
 
     key = (os.getpid(), trust_anchors)
     with _CONTEXT_LOCK:
@@ -415,7 +438,7 @@ def _remote_url_from(sites: list[Site], message: str) -> str:
 
 
 def _is_remote_error(err: Exception) -> bool:
-    import c2pa  # noqa: PLC0415
+    c2pa = _c2pa_module()
 
     message = str(err)
     return isinstance(err, c2pa.C2paError.RemoteManifest) or message.startswith(
@@ -427,7 +450,7 @@ def _read_store(path: str, mime: str,
     """(the manifest store as a dict or None when the file has none, the URL it was fetched
     from, which stays None while fetching is off). Raises c2pa.C2paError, or C2paError for
     output the wrapper could not decode."""
-    import c2pa  # noqa: PLC0415
+    c2pa = _c2pa_module()
 
     with open(path, "rb") as fh:
         reader = c2pa.Reader.try_create(mime, fh, None, _context(trust_anchors))
@@ -464,7 +487,7 @@ def read_c2pa(path: str, fmt: str, sites: list[Site], lang: str, *,
             problem("c2pa-unreadable", lang, detail=f"C2PA in {fmt} is not supported")]
     anchors = trust_anchors if trust_anchors is not None else _bundled_trust_anchors()
     try:
-        import c2pa  # noqa: PLC0415
+        c2pa = _c2pa_module()
 
         try:
             store, remote = _read_store(path, mime, anchors)

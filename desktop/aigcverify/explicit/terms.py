@@ -42,6 +42,7 @@ class Terms:
     english: tuple[tuple[re.Pattern[str], bool], ...]
     ocr_confusions: tuple[str, ...]
     ocr_fixes: tuple[tuple[str, str], ...]
+    ocr_lost_i_before: tuple[str, ...]
     declaration: re.Pattern[str]
     fillers: tuple[str, ...]
     max_residual: dict[str, int]
@@ -90,6 +91,7 @@ def terms() -> Terms:
                       for p in raw["english_patterns"]),
         ocr_confusions=tuple(raw["ocr_ai_confusions"]),
         ocr_fixes=tuple(raw["ocr_fixes"].items()),
+        ocr_lost_i_before=tuple(raw["ocr_lost_i_before"]),
         declaration=declaration,
         fillers=tuple(sorted((f.upper() for f in raw["fillers"]), key=len, reverse=True)),
         max_residual={k: int(v) for k, v in raw["max_residual_chars"].items()},
@@ -119,10 +121,14 @@ def _ai_positions(s: str, t: Terms) -> list[tuple[int, int]]:
 
 
 def _fix_ocr(s: str, t: Terms) -> str:
-    """Undo the usual OCR misreadings of "AI" when a CJK generation word follows or precedes."""
+    """Undo the usual OCR misreadings of "AI" ("Al", "A1", a lost "I") and of label words.
+    Works on upper-cased text, with or without spaces."""
     for wrong in t.ocr_confusions:
         w = wrong.upper()
         s = re.sub(rf"(?<![A-Z]){re.escape(w)}(?![A-Z])", "AI", s)
+    if t.ocr_lost_i_before:
+        after = "|".join(re.escape(w) for w in t.ocr_lost_i_before)
+        s = re.sub(rf"(?<![A-Za-z])A(?=(?:{after}))", "AI", s)
     for wrong, right in t.ocr_fixes:
         # "工智能" is "人工智能" with the first character lost, unless that character is there
         lost = right[: len(right) - len(wrong)] if right.endswith(wrong) else ""
@@ -182,8 +188,9 @@ def match_label(line: str, mode: str = "ocr") -> LabelMatch | None:
         compact = _fix_ocr(compact, t)
     limit = t.max_residual.get(mode, 4)
 
+    english = _fix_ocr(norm.upper(), t) if mode == "ocr" else norm
     for pattern, complete in t.english:  # English forms keep their spaces
-        m = pattern.search(norm)
+        m = pattern.search(english)
         if m and (mode == "ocr" or _residual(upper, m.group(0).upper(), t) <= limit
                   or (_ENGLISH_DECLARATION.match(norm) and len(norm.split()) <= 25)):
             return LabelMatch(norm, m.group(0), "english", complete)

@@ -79,6 +79,13 @@ def _to_bgr(frame, size: tuple[int, int]) -> "np.ndarray":
     return array
 
 
+def _check_size(width: int, height: int, allow_unknown: bool = False) -> None:
+    if allow_unknown and width == 0 and height == 0:
+        return
+    if width <= 0 or height <= 0 or width * height > MAX_FRAME_PIXELS:
+        raise ExplicitError(f"video frame size {width}x{height} is out of range")
+
+
 def sample_frames(path: str, fmt: str) -> tuple[list[Sample], float | None, tuple[int, int]]:
     """The sampled frames (scaled), the stream duration (s) if known, and the coded frame size."""
     samples: list[Sample] = []
@@ -87,9 +94,8 @@ def sample_frames(path: str, fmt: str) -> tuple[list[Sample], float | None, tupl
             return [], None, (0, 0)
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
-        if width <= 0 or height <= 0 or width * height > MAX_FRAME_PIXELS:
-            raise ExplicitError(f"video frame size {width}x{height} is out of range")
-        size = _scaled_size(width, height)
+        _check_size(width, height, allow_unknown=True)
+        size = _scaled_size(width, height) if width and height else None
         stream.thread_type = "AUTO"
         tb = stream.time_base
         duration = float(stream.duration * tb) if stream.duration and tb else None
@@ -109,6 +115,10 @@ def sample_frames(path: str, fmt: str) -> tuple[list[Sample], float | None, tupl
                     continue
                 if start is None:
                     start = frame.time
+                if size is None or (frame.width, frame.height) != (width, height):
+                    width, height = frame.width, frame.height  # the stream header may not know
+                    _check_size(width, height)
+                    size = _scaled_size(width, height)
                 t = frame.time - start
                 if t < DENSE_S:
                     if t + 1e-6 >= next_track:
