@@ -234,14 +234,19 @@ SEED_FAMILIES: dict[str, Writer] = {
     "xmp": _xmp_family, "exif": _exif, "label-json": _label_json, "label-yaml": _label_yaml,
     "c2pa": _c2pa, "package": _package, "pixels": _pixels,
 }
-# the pipeline target is seeded with every carrier family
+# the pipeline target is seeded with every carrier family, the slow stages with media
 PIPELINE_FAMILIES = tuple(f for f in SEED_FAMILIES if f.startswith("carrier-"))
+UNIONS: dict[str, tuple[str, ...]] = {
+    "pipeline": PIPELINE_FAMILIES,
+    "media": ("pixels", "carrier-isobmff", "carrier-ebml", "carrier-flv", "carrier-riff",
+              "carrier-id3", "carrier-vorbis"),
+}
 
 
 def build_family(folder: Path, family: str) -> list[Path]:
     """The seed files of one family, written into folder/family unless already there."""
-    if family == "pipeline":
-        return [p for f in PIPELINE_FAMILIES for p in build_family(folder, f)]
+    if family in UNIONS:
+        return [p for f in UNIONS[family] for p in build_family(folder, f)]
     out = folder / family
     done = out / ".done"
     if not done.exists():

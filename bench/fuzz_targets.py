@@ -12,6 +12,9 @@ Targets (names are what `bench/fuzz.py --harness NAME` takes):
     sniff              sniff.sniff() + extension_mismatch() on any bytes. never raises
     pixels             detect.image.decode_image() (Pillow + pillow-heif decoding for the
                        detector).  VerifyError allowed.
+    explicit, detector the slow pipeline stages (explicit.run: OCR, video frames, audio rhythm;
+                       detect.run: ONNX model, video frames) on pictures, audio and video.
+                       VerifyError allowed (the pipeline turns it into "<stage>-failed").
     metadata-xmp       metadata.xmp.fields() on an XMP packet.          never raises
     metadata-exif      metadata.exif.fields() on a TIFF/EXIF block.     never raises
     labels-json        labels.read_labels() on a FIELD site named AIGC. never raises
@@ -57,6 +60,10 @@ class ContractBroken(Exception):
 KNOWN_CRASHES: dict[tuple[str, str, str], str] = {
     ("IndexError", "aigcverify/sniff.py", "_after_id3"):
         "tests/data/crash/sniff-id3-short-header.mp3",
+    ("AttributeError", "aigcverify/explicit/video.py", "sample_frames"):
+        "tests/data/crash/explicit-video-stream-without-codec.mkv",
+    ("AttributeError", "aigcverify/detect/video.py", "sample_frames"):
+        "tests/data/crash/explicit-video-stream-without-codec.mkv",
 }
 
 
@@ -175,6 +182,36 @@ def _run_pixels(data: bytes) -> None:
         return
     except Exception as err:  # noqa: BLE001
         raise _broken("detect.image.decode_image", err) from err
+
+
+# -- the slow stages (explicit labels, detector) on any media --------------------------------
+def _stage_run(module_name: str) -> Callable[[bytes], None]:
+    def run(data: bytes) -> None:
+        import importlib  # noqa: PLC0415
+
+        from aigcverify.errors import VerifyError  # noqa: PLC0415
+        from aigcverify.pipeline import CheckOptions, new_result  # noqa: PLC0415
+        from aigcverify.sniff import MEDIA_TYPES, sniff  # noqa: PLC0415
+
+        try:
+            fmt = sniff(io.BytesIO(data), "x").format
+        except Exception:  # noqa: BLE001 - the sniff harness owns sniffer crashes
+            return
+        if fmt == "unknown":
+            return  # the pipeline runs no slow stage on unknown files
+        path = _write(data, fmt)
+        options = CheckOptions(lang="en")
+        result = new_result(path, options)
+        result["file"].update(format=fmt, media_type=MEDIA_TYPES[fmt])
+        stage = importlib.import_module(module_name)
+        try:
+            stage.run(path, result, [], options)
+        except VerifyError:
+            return
+        except Exception as err:  # noqa: BLE001
+            raise _broken(f"{module_name}.run({fmt})", err) from err
+
+    return run
 
 
 # -- metadata expanders -------------------------------------------------------------------------
@@ -298,6 +335,10 @@ def _build() -> dict[str, Target]:
         "sniff": Target("sniff", _run_sniff, "pipeline", "sniff.sniff + extension_mismatch"),
         "pixels": Target("pixels", _run_pixels, "pixels",
                          "detect.image.decode_image (the detector's pixel decoder)"),
+        "explicit": Target("explicit", _stage_run("aigcverify.explicit"), "media",
+                           "explicit.run (OCR, video frames, audio rhythm) on pictures/AV"),
+        "detector": Target("detector", _stage_run("aigcverify.detect"), "media",
+                           "detect.run (ONNX detector, video frames) on pictures/AV"),
         "metadata-xmp": Target("metadata-xmp", _run_xmp, "xmp", "metadata.xmp.fields"),
         "metadata-exif": Target("metadata-exif", _run_exif, "exif", "metadata.exif.fields"),
         "labels-json": Target("labels-json", _run_labels_json, "label-json",
@@ -338,6 +379,10 @@ def load(name: str) -> None:
         import aigcverify.pipeline  # noqa: F401, PLC0415
     elif name == "pixels":
         import aigcverify.detect.image  # noqa: F401, PLC0415
+    elif name in ("explicit", "detector"):
+        import aigcverify.detect  # noqa: F401, PLC0415
+        import aigcverify.explicit  # noqa: F401, PLC0415
+        import aigcverify.pipeline  # noqa: F401, PLC0415
 
 
 def run_checked(name: str, data: bytes) -> str | None:

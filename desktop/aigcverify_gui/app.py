@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName("AIGCVerify")
 
     from . import icons
-    from .i18n import set_lang
+    from .i18n import install_qt_translations, set_lang
     from .main_window import MainWindow
     from .settings import Settings
     from .tasks import Tasks
@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(icons.app_icon())
     settings = Settings()
     set_lang(args.lang or settings.lang)
+    install_qt_translations()
     tasks = Tasks()
     window = MainWindow(tasks, settings, save_state=not args.screenshot)
     install_plugins(window)

@@ -8,11 +8,12 @@ Settings takes effect immediately, without a restart.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QObject, QTranslator, Signal
 
 from aigcverify.i18n import LANGS, normalize_lang, system_lang, tr
 
-__all__ = ["Language", "language", "t", "current_lang", "set_lang", "LANG_CHOICES"]
+__all__ = ["Language", "language", "t", "current_lang", "set_lang", "LANG_CHOICES",
+           "install_qt_translations"]
 
 # Settings value -> catalog key of its name in the language menu. "" follows the system.
 LANG_CHOICES: tuple[tuple[str, str], ...] = (
@@ -66,3 +67,30 @@ def set_lang(lang: str | None) -> None:
 def t(key: str, /, **kwargs: object) -> str:
     """The text of key in the current UI language."""
     return tr(key, language().lang, **kwargs)
+
+
+_QT_TRANSLATOR: QTranslator | None = None
+
+
+def _load_qt_translations(lang: str) -> None:
+    """Qt's own strings (standard dialog buttons, file dialogs) in the UI language."""
+    global _QT_TRANSLATOR
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    if _QT_TRANSLATOR is not None:
+        app.removeTranslator(_QT_TRANSLATOR)
+        _QT_TRANSLATOR = None
+    if lang == "en":
+        return
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(f"qtbase_{lang}", folder):
+        app.installTranslator(translator)
+        _QT_TRANSLATOR = translator
+
+
+def install_qt_translations() -> None:
+    """Load Qt's translations now and again whenever the language changes."""
+    _load_qt_translations(current_lang())
+    language().changed.connect(_load_qt_translations)

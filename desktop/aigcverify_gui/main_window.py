@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -486,8 +488,18 @@ class MainWindow(QMainWindow):
 
     def open_containing_folder(self) -> None:
         url = self.folder_url()
-        if url is not None:
-            QDesktopServices.openUrl(url)
+        if url is None:
+            return
+        if getattr(sys, "frozen", False) and sys.platform.startswith("linux"):
+            # The bundle's LD_LIBRARY_PATH and Qt plugin path would be inherited by the user's
+            # file manager and can crash it: start xdg-open with the user's own environment.
+            env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "QT_PLUGIN_PATH")}
+            if "LD_LIBRARY_PATH_ORIG" in os.environ:
+                env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH_ORIG"]
+            subprocess.Popen(["xdg-open", url.toLocalFile()], env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return
+        QDesktopServices.openUrl(url)
 
     def _update_actions(self) -> None:
         entry = self.current_entry()

@@ -24,27 +24,40 @@ from bench.fuzz_targets import TARGETS
 from tests.fixtures.image_fixtures import SAMPLE_JSON, write_png
 
 CRASH_DIR = Path(__file__).resolve().parents[1] / "data" / "crash"
-OPTS = CheckOptions(detector=False, explicit=False, lang="en")
+
+
+def _options(crash: Crash) -> CheckOptions:
+    return CheckOptions(detector=crash.full, explicit=crash.full, lang="en")
 
 
 @dataclass(frozen=True)
 class Crash:
     targets: tuple[str, ...]  # bench/fuzz_targets.py names whose contract the sample broke
     pending: str = ""  # why it still fails (module, function, owner), empty once fixed
-    pipeline_pending: str = ""  # check_file / WorkerPool still break on it
+    pipeline_pending: str = ""  # check_file still raises on it
+    pool_pending: str = ""  # the WorkerPool (the parent process) still breaks on it
+    full: bool = False  # run the slow stages (explicit labels, detector) too
 
 
 _SNIFF_ID3 = ("sniff.py _after_id3 reads header[5] of a 3-byte 'ID3' file: IndexError escapes "
               "sniff(), pipeline.check_file and worker.failure_result, which runs sniff() in the "
               "parent process, so `aigcverify check` itself dies")
+_NO_CODEC = ("a bit-flipped Matroska file whose video stream has no codec context: "
+             "explicit/video.py sample_frames reads stream.codec_context.width and "
+             "detect/video.py sample_frames sets stream.codec_context.skip_frame on None; the "
+             "AttributeError escapes both stages, so check_file raises and the worker dies "
+             "(the pool salvages the metadata verdict as analysis-incomplete)")
 CRASHES: dict[str, Crash] = {
-    "sniff-id3-short-header.mp3": Crash(("sniff", "pipeline"), _SNIFF_ID3, _SNIFF_ID3),
+    "sniff-id3-short-header.mp3": Crash(("sniff", "pipeline"), _SNIFF_ID3, _SNIFF_ID3,
+                                        _SNIFF_ID3),
     "package-verify-deep-report-json.zip": Crash(
         ("package-verify",),
         "export/standalone_verify.py check_report: json.loads raises RecursionError on a "
         "report.json nested 1,100 deep; only UnicodeDecodeError/ValueError are caught, so "
         "verify() (and `aigcverify verify-package`, and the package's own verify.py) crash"),
     "pdf-objstm-type-assert.pdf": Crash(("carrier-pdf", "pipeline")),
+    "explicit-video-stream-without-codec.mkv": Crash(("explicit", "detector"), _NO_CODEC,
+                                                     _NO_CODEC, full=True),
 }
 
 
@@ -76,16 +89,16 @@ def test_sample_keeps_the_reader_contract(name, target):
 def test_pipeline_gives_a_result(name, tmp_path, validate_result):
     path = tmp_path / name
     shutil.copyfile(CRASH_DIR / name, path)
-    validate_result(check_file(path, OPTS))
+    validate_result(check_file(path, _options(CRASHES[name])))
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_xfail(c.pipeline_pending))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_xfail(c.pool_pending))
                                   for n, c in CRASHES.items()])
 def test_worker_pool_survives_and_goes_on(name, tmp_path):
     path = tmp_path / name
     shutil.copyfile(CRASH_DIR / name, path)
     good = write_png(tmp_path / "good.png", text={"AIGC": SAMPLE_JSON})
     with WorkerPool(workers=1) as pool:
-        results = pool.run([str(path), str(good)], OPTS)
+        results = pool.run([str(path), str(good)], _options(CRASHES[name]))
     assert results[0] is not None and results[0]["file"]["path"] == str(path)
     assert results[1]["verdict"] == "confirmed"

@@ -55,3 +55,17 @@ def test_seeds_and_their_truncations(seed_root, target, family):
         run_checked(target, data)
         for k in range(16):
             run_checked(target, data[: len(data) * k // 16])
+
+
+@pytest.mark.parametrize("target", ["explicit", "detector"])
+def test_slow_stages_only_verify_errors_escape(seed_root, target):
+    """The stages that decode pixels and media (OCR, video frames, audio, the ONNX detector)
+    on mutated pictures, audio and video: a few examples only, each costs a model run."""
+    seeds = [p.read_bytes() for p in build_family(seed_root, "media")]
+
+    @settings(SETTINGS, max_examples=12)
+    @given(mutation_strategy(seeds))
+    def fuzz(data: bytes) -> None:
+        run_checked(target, data)
+
+    fuzz()

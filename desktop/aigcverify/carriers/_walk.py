@@ -16,7 +16,7 @@ their container needs (the EBML header decoder, the ISO box iterator, the RF64 d
 """
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, ClassVar
 
 from ..errors import CarrierError, LimitExceeded, TruncatedError, VerifyError
 from ..limits import Limits
@@ -31,19 +31,20 @@ class Walker:
     """The bounds of one walk over one file.
 
     f: the file, read only through ``read_at`` (any other read must seek first);
-    fmt: the sniffed format, the carrier name of the PROBLEM sites ``guard`` yields;
-    noun: what ``count`` counts ("boxes", "RIFF chunks"), used in its LimitExceeded message.
+    fmt: the sniffed format, the carrier name of the PROBLEM sites ``guard`` yields.
+    A subclass sets ``noun``, what its ``count`` counts ("boxes", "RIFF chunks").
     """
 
-    __slots__ = ("f", "fmt", "limits", "noun", "size", "structures", "budget", "max_depth")
+    __slots__ = ("f", "fmt", "limits", "size", "structures", "budget", "max_depth")
+    noun: ClassVar[str] = "structures"
 
-    def __init__(self, f: BinaryIO, fmt: str, limits: Limits, *,
-                 noun: str = "structures") -> None:
-        self.f, self.fmt, self.limits, self.noun = f, fmt, limits, noun
+    def __init__(self, f: BinaryIO, fmt: str, limits: Limits) -> None:
+        self.f, self.fmt, self.limits = f, fmt, limits
         self.structures = 0  # structures walked so far
         self.budget = limits.max_total_metadata  # payload bytes the file may still use
-        # recursive walkers stop at this nesting depth
-        self.max_depth = min(limits.max_depth, MAX_RECURSION)
+        # recursive walkers stop at this nesting depth (a conditional: cheaper than min())
+        depth = limits.max_depth
+        self.max_depth = depth if depth < MAX_RECURSION else MAX_RECURSION
         f.seek(0, 2)
         self.size = f.tell()
 
@@ -65,9 +66,7 @@ class Walker:
         charged to the file's total."""
         if n > self.limits.max_metadata_bytes:
             raise LimitExceeded(f"{what}: {n} bytes exceeds the metadata limit")
-        self.budget -= n  # charge(), inlined: this runs for every payload
-        if self.budget < 0:
-            raise LimitExceeded(f"{what}: metadata of this file exceeds the total limit")
+        self.charge(n, what)
 
     def read_at(self, pos: int, n: int, what: str) -> bytes:
         """Exactly n bytes at pos; CarrierError for a negative place or length, TruncatedError

@@ -52,6 +52,7 @@ class _Walk(Walker):
     """Walker bounds plus the EBML element header decoder."""
 
     __slots__ = ()
+    noun = "EBML elements"
 
     def body(self, el: _El, what: str) -> bytes:
         return self.payload(el.body, (el.end or el.body) - el.body, what)
@@ -98,7 +99,7 @@ def _text(walk: _Walk, el: _El, what: str) -> str:
 
 def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
     try:
-        walk = _Walk(f, fmt, limits, noun="EBML elements")
+        walk = _Walk(f, fmt, limits)
         first = walk.header(0, walk.size) if walk.size >= 2 else None
         if first is None or first.id != EBML_HEADER or first.end is None:
             raise CarrierError("no EBML header at the start")

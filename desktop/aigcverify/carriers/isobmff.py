@@ -53,6 +53,7 @@ class BoxWalker(Walker):
     """Walker bounds plus the ISO box iterator (heif_items walks iinf with it too)."""
 
     __slots__ = ()
+    noun = "boxes"
 
     def body(self, box: Box, what: str) -> bytes:
         return self.payload(box.body, box.end - box.body, what)
@@ -104,7 +105,7 @@ def _contained(walk: BoxWalker, inner: Iterator[Site], path: str, start: int) ->
 
 def sites(f: BinaryIO, fmt: str, limits: Limits) -> Iterator[Site]:
     try:
-        walk = BoxWalker(f, fmt, limits, noun="boxes")
+        walk = BoxWalker(f, fmt, limits)
         head = walk.read_at(0, 8, "first box") if walk.size >= 8 else b""
         size = int.from_bytes(head[:4], "big") if head else -1
         if not head or not _plausible_type(head[4:8]) or size not in (0, 1) and size < 8:

@@ -34,9 +34,10 @@ class _Walk(Walker):
     """Walker bounds plus what the RF64 ds64 chunk says about the 'data' chunk."""
 
     __slots__ = ("ds64_data_size",)
+    noun = "RIFF chunks"
 
     def __init__(self, f: BinaryIO, fmt: str, limits: Limits) -> None:
-        super().__init__(f, fmt, limits, noun="RIFF chunks")
+        super().__init__(f, fmt, limits)
         self.ds64_data_size: int | None = None  # RF64: the real size of the 'data' chunk
 
 
