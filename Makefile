@@ -2,7 +2,7 @@
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
-STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt 2>/dev/null | sha256sum | cut -c1-16)
+STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt requirements-nodeps.txt 2>/dev/null | sha256sum | cut -c1-16)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install system-deps cli-help bench clean
@@ -14,8 +14,9 @@ export PYTHONDONTWRITEBYTECODE := 1
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml requirements-lock.txt
+$(STAMP): $(BIN)/python pyproject.toml requirements-lock.txt requirements-nodeps.txt
 	$(BIN)/pip install --disable-pip-version-check -q -c requirements-lock.txt -e '.[test]'
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -r requirements-nodeps.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -181,7 +181,7 @@ def main() -> int:
     source_of = {p: s for s, files in by_source.items() for p in files}
     verdicts: Counter[str] = Counter()
     per_source: dict[str, Counter[str]] = {}
-    limited, crashed_workers = [], []
+    limited, crashed_workers, timed_out = [], [], []
     for path in paths:
         r = results.get(path)
         verdict = r["verdict"] if r else "NO RESULT"
@@ -190,8 +190,11 @@ def main() -> int:
         codes = [p["code"] for p in r["problems"]] if r else []
         if "resource-limit" in codes:
             limited.append(path)
-        if r and any("parser process ended" in p.get("detail", "") for p in r["problems"]):
+        details = [p.get("detail", "") for p in r["problems"]] if r else []
+        if any("parser process ended" in d for d in details):
             crashed_workers.append(path)
+        if any("time limit exceeded" in d for d in details):
+            timed_out.append(path)
     slowest = sorted(run.elapsed.items(), key=lambda kv: -kv[1])[:5]
     over = [p for p, t in run.elapsed.items() if t > 2 * TIME_LIMIT_S + 2]
     print(f"files: {len(paths)} (" + ", ".join(f"{k} {len(v)}" for k, v in by_source.items())
@@ -200,7 +203,8 @@ def main() -> int:
     print(f"verdicts: {json.dumps(dict(sorted(verdicts.items())))}")
     for source, counts in per_source.items():
         print(f"  {source}: {json.dumps(dict(sorted(counts.items())))}")
-    print(f"hit a resource limit (time/memory/size): {len(limited)}")
+    print(f"unreadable for a resource limit (time/memory/size): {len(limited)}")
+    print(f"a stage ran out of time (metadata result kept, analysis-incomplete): {len(timed_out)}")
     print(f"worker processes that crashed (file still got a result): {len(crashed_workers)}")
     for path, seconds in slowest:
         print(f"slow: {seconds:.2f} s  {path}")
@@ -213,7 +217,8 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({
             "files": len(paths), "verdicts": verdicts, "per_source": per_source,
-            "limited": limited, "crashed_workers": crashed_workers, "slowest": slowest,
+            "limited": limited, "timed_out": timed_out, "crashed_workers": crashed_workers,
+            "slowest": slowest,
             "peak_worker_mib": round(run.peak_kb / 1024), "total_s": round(total, 1),
             "missing": missing, "main_crashes": run.main_crashes}, indent=1), encoding="utf-8")
     if missing or over or run.main_crashes:

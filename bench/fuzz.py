@@ -30,9 +30,11 @@ import os
 import random
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -201,12 +203,18 @@ def run_harness(name: str, seconds: int, engine: str, work: Path, strict: bool =
     corpus_before = sum(1 for _ in corpus.iterdir())
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--engine", engine,
            "--seconds", str(seconds), "--work", str(work)] + (["--strict"] if strict else [])
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "AIGCVERIFY_HOME": str(work / "home")}
+    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    scratch = tempfile.mkdtemp(prefix="aigc-fuzz-", dir=shm)  # libFuzzer exits past atexit
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "AIGCVERIFY_HOME": str(work / "home"),
+           fuzz_targets.SCRATCH_ENV: scratch}
     log_path = work / name / "last-run.log"
     started = time.monotonic()
-    with open(log_path, "wb") as log_fh:
-        proc = subprocess.run(cmd, stdout=log_fh, stderr=subprocess.STDOUT, env=env,
-                              timeout=seconds + 600, check=False)
+    try:
+        with open(log_path, "wb") as log_fh:
+            proc = subprocess.run(cmd, stdout=log_fh, stderr=subprocess.STDOUT, env=env,
+                                  timeout=seconds + 600, check=False)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     elapsed = time.monotonic() - started
     text = log_path.read_text(encoding="utf-8", errors="replace")
     execs = _stat(text, "number_of_executed_units")

@@ -31,8 +31,10 @@ project's code under atheris' coverage instrumentation first (`load()`), then ca
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,15 +94,20 @@ class Target:
 
 
 _SCRATCH: str | None = None
+SCRATCH_ENV = "AIGC_FUZZ_SCRATCH"  # a folder made (and removed) by the caller
 
 
 def _scratch_path(suffix: str) -> str:
     """One reusable file per suffix in a private temp folder (tmpfs when /dev/shm exists):
     targets that need a path (C2PA, package verifier, pipeline) overwrite it each run."""
     global _SCRATCH
+    if _SCRATCH is None and os.environ.get(SCRATCH_ENV):
+        _SCRATCH = os.environ[SCRATCH_ENV]  # the fuzz runner's, removed by it
     if _SCRATCH is None:
         base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
         _SCRATCH = tempfile.mkdtemp(prefix="aigc-fuzz-", dir=base)
+        # removed at exit; a child killed by a signal leaves it behind (a few bytes in tmpfs)
+        atexit.register(shutil.rmtree, _SCRATCH, True)
     return os.path.join(_SCRATCH, f"input.{suffix}")
 
 

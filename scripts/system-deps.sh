@@ -9,6 +9,10 @@ command -v pdftoppm >/dev/null || need+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v strace   >/dev/null || need+=(strace)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
+# held-out fonts for the explicit-label evaluation fixtures
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
+[ -d /usr/share/fonts/truetype/arphic ] || need+=(fonts-arphic-uming)
+[ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "system-deps: missing ${need[*]} (not root or no apt): tests needing them will skip" >&2

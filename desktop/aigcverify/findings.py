@@ -30,6 +30,8 @@ PROBLEM_CODES: dict[str, tuple[Severity, str | None]] = {
     "explicit-label-too-small": (Severity.ERROR, "gb45438-5-2"),
     "explicit-label-too-short": (Severity.ERROR, "gb45438-5-4"),
     "explicit-label-position": (Severity.ERROR, "gb45438-5-2"),
+    "explicit-label-elements": (Severity.WARNING, "gb45438-5-1"),
+    "explicit-audio-position": (Severity.WARNING, "gb45438-5-3"),
     "c2pa-invalid": (Severity.ERROR, None),
     "c2pa-remote-not-fetched": (Severity.INFO, None),
     "c2pa-unreadable": (Severity.WARNING, None),

@@ -34,6 +34,9 @@ _OWN_PROBLEMS = {"explicit-without-implicit"}
 # Problems that mean "the container could not be read" (with no evidence -> unreadable).
 _READ_FAILURES = {"parse-error", "resource-limit", "unsupported-format"}
 _AI_SOURCE_STATES = {"valid", "trusted"}
+# Hints shown as supporting evidence only: invisible Unicode marks are also left by ordinary
+# copy-and-paste (zero-width spaces from web pages and chat apps), so alone they prove nothing.
+SUPPORTING_HINT_KINDS = {"hidden-unicode"}
 
 
 def _detector_counts(detector: dict | None) -> bool:
@@ -69,7 +72,7 @@ def evidence_reasons(result: dict) -> list[tuple[Verdict, str]]:
         reasons.append((Verdict.SUSPECTED, "explicit"))
     if result.get("watermarks"):
         reasons.append((Verdict.SUSPECTED, "watermark"))
-    if result.get("metadata_hints"):
+    if any(hint.get("kind") not in SUPPORTING_HINT_KINDS for hint in result.get("metadata_hints", [])):
         reasons.append((Verdict.SUSPECTED, "metadata-hint"))
     if _detector_counts(result.get("detector")):
         reasons.append((Verdict.SUSPECTED, "detector"))

@@ -96,3 +96,38 @@ def test_frames_are_read_as_displayed_when_the_video_is_rotated(tmp_path):
     assert frame.shape[:2] == (320, 240)  # displayed upright: portrait
     white = np.argwhere(frame[:, :, 0] > 200).mean(axis=0)
     assert white[0] > 240 and white[1] < 60  # the block is shown bottom-left, as ffmpeg shows it
+
+
+def test_broken_picture_track_does_not_hide_the_sound_track(tmp_path):
+    """A video whose frames cannot be decoded still gets its audio prompt checked; the failure
+    is reported as explicit-failed next to what was found."""
+    import av
+    import numpy as np
+    from tests.fixtures.explicit_fixtures import rhythm_signal
+
+    from aigcverify.explicit import run
+
+    samples, _ = rhythm_signal(48000, total_s=2.0, lead_s=0.2, dot_s=0.1)
+    good = make_label_video(tmp_path / "tone.mp4", [], duration=2.0, audio=samples,
+                            size=(320, 180))
+    # rewrite the file with every video packet's payload zeroed: the demuxer is happy, the
+    # decoder is not
+    broken = tmp_path / "broken.mp4"
+    with av.open(str(good)) as src, av.open(str(broken), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.dts is None:
+                continue
+            target = streams[packet.stream.index]
+            if packet.stream.type == "video":
+                junk = av.Packet(np.full(packet.size, 0x5A, np.uint8).tobytes())
+                junk.pts, junk.dts, junk.time_base = packet.pts, packet.dts, packet.time_base
+                packet = junk
+            packet.stream = target
+            out.mux(packet)
+    result = {"file": {"media_type": "video", "format": "mp4"}, "explicit_labels": [],
+              "problems": [], "metadata_hints": []}
+    run(str(broken), result, [], OPTIONS)
+    assert [e["modality"] for e in result["explicit_labels"]] == ["audio-rhythm"]
+    failed = [p for p in result["problems"] if p["code"] == "explicit-failed"]
+    assert len(failed) == 1 and "video could not be decoded" in failed[0]["detail"]

@@ -14,6 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from bench.fuzz_seeds import build_family, mutation_strategy
 from bench.fuzz_targets import CARRIER_TARGETS, TARGETS, run_checked
 
+# Pillow warns about the corrupt data it is fed here (corrupt EXIF, invalid APNG): expected
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 

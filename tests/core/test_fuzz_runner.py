@@ -23,6 +23,7 @@ def _run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, list[
     return proc, json.loads(summary.read_text()) if summary.exists() else []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["mutate", "atheris"])
 def test_runner_fuzzes_and_reports(tmp_path, engine):
     if engine == "atheris":

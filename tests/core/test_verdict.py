@@ -86,3 +86,10 @@ def test_none_is_never_called_authentic():
     for lang in ("zh_CN", "en"):
         message = derive(_result(), lang)["reason"]["message"]
         assert "authentic" not in message.lower() and "真实" not in message
+
+
+def test_hidden_unicode_marks_alone_are_supporting_evidence():
+    hint = {"kind": "hidden-unicode", "counts": {"U+200B": 3}}
+    assert derive(_result(metadata_hints=[hint]), "en")["verdict"] == "none"
+    both = [hint, {"kind": "software", "generator": "ComfyUI"}]
+    assert derive(_result(metadata_hints=both), "en")["verdict"] == "suspected"

@@ -66,7 +66,9 @@ class Walker:
         charged to the file's total."""
         if n > self.limits.max_metadata_bytes:
             raise LimitExceeded(f"{what}: {n} bytes exceeds the metadata limit")
-        self.charge(n, what)
+        self.budget -= n  # charge(n, what) written out: this runs for every payload read
+        if self.budget < 0:
+            raise LimitExceeded(f"{what}: metadata of this file exceeds the total limit")
 
     def read_at(self, pos: int, n: int, what: str) -> bytes:
         """Exactly n bytes at pos; CarrierError for a negative place or length, TruncatedError

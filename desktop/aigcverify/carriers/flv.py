@@ -123,7 +123,7 @@ def _tags(walk: Walker, pos: int) -> Iterator[Site]:
     for n in range(1, MAX_TAGS_SCANNED + 1):
         if pos + 11 > walk.size:
             return
-        h = walk.read_at(pos, 11, f"FLV tag {n} header")
+        h = walk.read_at(pos, 11, "FLV tag header")
         ttype, length = h[0] & 0x1F, int.from_bytes(h[1:4], "big")
         body = pos + 11
         if body + length > walk.size:

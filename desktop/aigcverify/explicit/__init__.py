@@ -35,35 +35,50 @@ __all__ = ["run", "ExplicitError", "CHECKS"]
 log = logging.getLogger(__name__)
 
 
-def _image(path: str, fmt: str, sites: list, lang: str) -> tuple[list[dict], list[dict]]:
+# A check returns (explicit_labels entries, metadata_hints, failures): a failure is the
+# ExplicitError of one part (the picture track of a video, say) when another part still worked.
+CheckResult = tuple[list[dict], list[dict], list[ExplicitError]]
+
+
+def _image(path: str, fmt: str, sites: list, lang: str) -> CheckResult:
     from .image import check_image
 
-    return check_image(path), []
+    return check_image(path), [], []
 
 
-def _video(path: str, fmt: str, sites: list, lang: str) -> tuple[list[dict], list[dict]]:
+def _video(path: str, fmt: str, sites: list, lang: str) -> CheckResult:
+    """Frames and sound track are read separately: a broken one must not hide the other."""
     from .audio_rhythm import check_audio
     from .video import check_video
 
-    entries = check_video(path, fmt)
-    entries.extend(check_audio(path, fmt, lang, optional=True))
-    return entries, []
+    entries: list[dict] = []
+    failures: list[ExplicitError] = []
+    for part in (lambda: check_video(path, fmt),
+                 lambda: check_audio(path, fmt, lang, optional=True)):
+        try:
+            entries.extend(part())
+        except ExplicitError as err:
+            failures.append(err)
+    if len(failures) == 2:
+        raise failures[0]
+    return entries, [], failures
 
 
-def _audio(path: str, fmt: str, sites: list, lang: str) -> tuple[list[dict], list[dict]]:
+def _audio(path: str, fmt: str, sites: list, lang: str) -> CheckResult:
     from .audio_rhythm import check_audio
 
-    return check_audio(path, fmt, lang), []
+    return check_audio(path, fmt, lang), [], []
 
 
-def _text(path: str, fmt: str, sites: list, lang: str) -> tuple[list[dict], list[dict]]:
+def _text(path: str, fmt: str, sites: list, lang: str) -> CheckResult:
     from .text_prompt import check_text
 
-    return check_text(path, fmt, sites, lang)
+    entries, hints = check_text(path, fmt, sites, lang)
+    return entries, hints, []
 
 
-# media_type (sniff.MEDIA_TYPES) -> check returning (explicit_labels entries, metadata_hints)
-CHECKS: dict[str, Callable[[str, str, list, str], tuple[list[dict], list[dict]]]] = {
+# media_type (sniff.MEDIA_TYPES) -> its check
+CHECKS: dict[str, Callable[[str, str, list, str], CheckResult]] = {
     "image": _image,
     "video": _video,
     "audio": _audio,
@@ -74,6 +89,7 @@ CHECKS: dict[str, Callable[[str, str, list, str], tuple[list[dict], list[dict]]]
 
 def run(path: str, result: dict, sites: "list[Site]", options: "CheckOptions") -> None:
     """Pipeline stage: add explicit_labels, their file-level problems and hidden-mark hints."""
+    from ..findings import problem
     from .judge import file_problems
 
     media_type = result["file"].get("media_type", "unknown")
@@ -81,7 +97,9 @@ def run(path: str, result: dict, sites: "list[Site]", options: "CheckOptions") -
     check = CHECKS.get(media_type)
     if check is None:
         return
-    entries, hints = check(str(path), fmt, list(sites or []), options.lang)
+    entries, hints, failures = check(str(path), fmt, list(sites or []), options.lang)
     result.setdefault("explicit_labels", []).extend(entries)
     result.setdefault("problems", []).extend(file_problems(entries, options.lang))
     result.setdefault("metadata_hints", []).extend(hints)
+    for err in failures:  # one part failed, the rest was checked: say so, keep what was found
+        result["problems"].append(problem("explicit-failed", options.lang, detail=str(err)[:300]))

@@ -191,7 +191,7 @@ def match_label(line: str, mode: str = "ocr") -> LabelMatch | None:
     english = _fix_ocr(norm.upper(), t) if mode == "ocr" else norm
     for pattern, complete in t.english:  # English forms keep their spaces
         m = pattern.search(english)
-        if m and (mode == "ocr" or _residual(upper, m.group(0).upper(), t) <= limit
+        if m and (_residual(english.upper(), m.group(0).upper(), t) <= limit
                   or (_ENGLISH_DECLARATION.match(norm) and len(norm.split()) <= 25)):
             return LabelMatch(norm, m.group(0), "english", complete)
 
