@@ -59,14 +59,7 @@ class ContractBroken(Exception):
 # module this harness does not own: (exception type, file of the innermost frame, function).
 # While listed, the fuzz runner counts them and goes on looking for new ones (--strict stops at
 # them). Remove an entry when its regression test passes.
-KNOWN_CRASHES: dict[tuple[str, str, str], str] = {
-    ("IndexError", "aigcverify/sniff.py", "_after_id3"):
-        "tests/data/crash/sniff-id3-short-header.mp3",
-    ("AttributeError", "aigcverify/explicit/video.py", "sample_frames"):
-        "tests/data/crash/explicit-video-stream-without-codec.mkv",
-    ("AttributeError", "aigcverify/detect/video.py", "sample_frames"):
-        "tests/data/crash/explicit-video-stream-without-codec.mkv",
-}
+KNOWN_CRASHES: dict[tuple[str, str, str], str] = {}  # (exception, file, function) -> sample
 
 
 def known_crash(err: BaseException) -> str | None:

@@ -11,7 +11,8 @@ from .errors import LimitExceeded, TruncatedError
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_metadata_bytes: int = 64 * 1024 * 1024  # one metadata payload (XMP, chunk, frame)
+    max_metadata_bytes: int = 64 * 1024 * 1024  # one metadata payload (chunk, frame, box)
+    max_xmp_bytes: int = 8 * 1024 * 1024  # one XMP packet (real ones are KBs; extended ~MBs)
     max_total_metadata: int = 128 * 1024 * 1024  # all payloads of one file together
     max_decompressed: int = 16 * 1024 * 1024  # zTXt/iTXt/zip member inflation
     max_sites: int = 10_000  # metadata items read from one file

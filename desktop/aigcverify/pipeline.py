@@ -86,7 +86,7 @@ CARRIER_PROBLEMS: dict[str, str] = {
     "pdf-encrypted": "file-encrypted",
     "zip-encrypted-member": "file-encrypted",
     "zip-duplicate-member": "container-ambiguous",
-    "zip-overlapping-member": "container-ambiguous",
+    "zip-overlapping-members": "container-ambiguous",
     "zip-unsafe-name": "container-ambiguous",
     "xmp-forbidden-construct": "container-ambiguous",
     "xml-forbidden": "container-ambiguous",

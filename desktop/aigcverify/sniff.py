@@ -77,6 +77,8 @@ def _iso_bmff(header: bytes) -> str:
 
 def _after_id3(f: BinaryIO, header: bytes) -> bytes:
     """The 4 bytes after a leading ID3v2 tag (FLAC files sometimes carry one)."""
+    if len(header) < 10:  # a truncated tag header: nothing can follow it
+        return b""
     size = 0
     for b in header[6:10]:
         size = (size << 7) | (b & 0x7F)

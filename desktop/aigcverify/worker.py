@@ -23,7 +23,6 @@ from . import verdict
 from .findings import problem
 from .hashing import file_hashes
 from .pipeline import CancelToken, CheckOptions, new_result
-from .sniff import sniff
 
 __all__ = ["CheckEvent", "WorkerPool", "check_paths"]
 
@@ -129,15 +128,14 @@ def failure_result(path: str, options: CheckOptions, code: str, detail: str,
     if identified is not None:
         result = identified
     else:
+        # Only hashing here: the parent never parses file contents (a sniffing bug must not
+        # take down the run), so the format stays "unknown" when the worker died that early.
         result = new_result(path, options)
         try:
             if not stat.S_ISREG(os.stat(path).st_mode):
                 raise OSError("not a regular file")
             size, sha256, sm3 = file_hashes(path)
             result["file"].update(size=size, sha256=sha256, sm3=sm3)
-            with open(path, "rb") as fh:
-                sniffed = sniff(fh, path)
-            result["file"].update(format=sniffed.format, media_type=sniffed.media_type)
         except OSError as err:
             detail = f"{detail}; {err}"
     result["problems"].append(problem(code, options.lang, detail=detail))

@@ -270,12 +270,7 @@ def _codes(result: dict) -> list[str]:
 
 # gaps found by these tests in modules this file does not own: strict xfail, so that the test
 # turns red (XPASS) the day the fix lands and the marker must be removed
-KNOWN_GAPS = {
-    "xmp-50mib": "metadata/xmp.py parses any packet up to limits.max_metadata_bytes (64 MiB): "
-                 "a 50 MiB XMP is read whole and its label counts; no XMP size cap exists",
-    "ooxml-overlapping-members": "carriers/ooxml.py reports 'zip-overlapping-members' but "
-                                 "pipeline.CARRIER_PROBLEMS maps 'zip-overlapping-member'",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _gap(name: str):

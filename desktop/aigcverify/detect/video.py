@@ -70,6 +70,8 @@ def sample_frames(path: str, max_frames: int = MAX_FRAMES):
         stream = next((s for s in container.streams if s.type == "video"), None)
         if stream is None:
             return
+        if stream.codec_context is None:  # a damaged header left the stream without a decoder
+            raise DetectorError("the video stream has no decoder")
         duration = _duration(container, stream)
         interval = max(FRAME_INTERVAL_S, duration / max_frames) if duration > 0 else FRAME_INTERVAL_S
         stream.codec_context.skip_frame = "NONKEY"

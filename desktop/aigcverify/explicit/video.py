@@ -93,6 +93,8 @@ def sample_frames(path: str, fmt: str) -> tuple[list[Sample], float | None, tupl
         if not container.streams.video:
             return [], None, (0, 0)
         stream = container.streams.video[0]
+        if stream.codec_context is None:  # a damaged header left the stream without a decoder
+            raise ExplicitError("the video stream has no decoder")
         width, height = stream.codec_context.width, stream.codec_context.height
         _check_size(width, height, allow_unknown=True)
         size = _scaled_size(width, height) if width and height else None

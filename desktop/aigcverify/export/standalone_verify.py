@@ -358,7 +358,7 @@ def check_report(members, problems):
     raw = members.get("report.json", b"")
     try:
         doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # nesting bomb too
         problems.add("report-unreadable", str(err)[:200])
         return {"reports": 0, "entries": 0}
     try:

@@ -256,6 +256,10 @@ def fields(site: Site, limits: Limits) -> Iterator[Site]:
     """Expand an XMP site into FIELD (AIGC + traces), C2PA_REMOTE and PROBLEM sites.
     Never raises: hostile or broken packets become PROBLEM sites."""
     raw = site.value if isinstance(site.value, bytes) else site.value.encode("utf-8")
+    if len(raw) > limits.max_xmp_bytes:  # real packets are KBs; a huge one is an attack
+        yield Site(SiteKind.PROBLEM, site.carrier, site.location, site.offset, key="resource-limit",
+                   value=f"XMP packet of {len(raw)} bytes exceeds {limits.max_xmp_bytes}; not read")
+        return
     packet = _clean(raw)
     collector = _Collector(site, limits)
     parser = XMLParser(target=collector, forbid_dtd=True, forbid_entities=True,
