@@ -9,6 +9,9 @@ command -v pdftoppm >/dev/null || need+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v strace   >/dev/null || need+=(strace)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
+# the frozen bundle (make dist) carries these Qt xcb dependencies
+dpkg -s libxcb-icccm4 >/dev/null 2>&1 || need+=(libxcb-icccm4)
+dpkg -s libxcb-keysyms1 >/dev/null 2>&1 || need+=(libxcb-keysyms1)
 # held-out fonts for the explicit-label evaluation fixtures
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 [ -d /usr/share/fonts/truetype/arphic ] || need+=(fonts-arphic-uming)
