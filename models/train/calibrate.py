@@ -79,8 +79,8 @@ def main() -> None:
     }
     # thresholds rounded up so that the measured false-positive share never grows by rounding
     manifest["thresholds"] = {
-        "suspected": math.ceil(suspected * 1e4) / 1e4 + 1e-4,
-        "high": math.ceil(high * 1e4) / 1e4 + 1e-4,
+        "suspected": round(math.ceil(suspected * 1e4) / 1e4 + 1e-4, 4),
+        "high": round(math.ceil(high * 1e4) / 1e4 + 1e-4, 4),
         "chosen_on": {"images": int(len(scores)),
                       "sources": {k: len(v) for k, v in per_source.items()},
                       "rule": "suspected: 95th percentile of real-photo scores (5% FPR); "
