@@ -31,10 +31,11 @@ def normalize_lang(lang: str | None) -> str:
 
 
 def system_lang() -> str:
-    """English only when the environment asks for it; Chinese first otherwise."""
+    """English only when the system asks for it; Chinese first otherwise (also for the "C"
+    locale, which Python would report as en_US)."""
     for var in ("AIGCVERIFY_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var, "")
-        if value and value not in ("C", "POSIX", "C.UTF-8"):
+        if value:
             return "en" if value.lower().startswith("en") else "zh_CN"
     try:
         loc = locale.getlocale()[0] or ""

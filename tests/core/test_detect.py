@@ -118,13 +118,16 @@ def test_thumbnail_forces_inconclusive(tmp_path, result_schema):
     assert det["band"] == "inconclusive" and det["laundering_code"] == "small"
 
 
-def test_damaged_picture_is_a_problem_not_a_crash(tmp_path):
+def test_damaged_picture_raises_only_verify_error(tmp_path):
+    from aigcverify.detect import score_image_file
+
     buf = io.BytesIO()
     Image.fromarray(_textured()).save(buf, "PNG")
     (tmp_path / "cut.png").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 3])
-    result = _check(tmp_path / "cut.png")
-    assert result["detector"] is None
-    assert any(p["code"] == "detector-failed" for p in result["problems"])
+    (tmp_path / "junk.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    for name in ("cut.png", "junk.jpg"):
+        with pytest.raises(VerifyError):
+            score_image_file(str(tmp_path / name), man.load_manifest())
 
 
 def test_audio_is_left_alone(tmp_path):
