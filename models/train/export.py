@@ -98,7 +98,7 @@ def main() -> None:
         "output": {"name": "logit", "shape": ["n", 1], "meaning": "per-patch logit, higher = "
                    "more like the simulated generator reconstructions"},
         "app": old.get("app", {"patches": 12, "video_patches": 4, "grid": 8, "min_texture": 2.0,
-                               "aggregation": "mean of patch logits"}),
+                               "aggregation": "max"}),
         "calibration": old.get("calibration", {"method": "platt", "a": 1.0, "b": 0.0}),
         "thresholds": old.get("thresholds", {"suspected": 0.5, "high": 0.9}),
         "parity": check,

@@ -117,6 +117,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32, help="patches per step (half real, half fake)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--max-minutes", type=float, default=55.0)
+    ap.add_argument("--init", type=Path, help="start from these weights (fine-tuning stage)")
+    ap.add_argument("--kind-weights", default="",
+                    help="override KIND_WEIGHTS, e.g. taef2=0.9,tconv=0.025,...")
     ap.add_argument("--data", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=CACHE / "detector.pt")
     args = ap.parse_args()
@@ -132,10 +135,16 @@ def main() -> None:
     val_idx, train_idx = np.sort(perm[:n_val]), perm[n_val:]
     val_real, val_fake = np.asarray(real[val_idx]), np.asarray(fake[val_idx])
     kinds = np.asarray(json.loads((args.data / "train_kinds.json").read_text()))
-    weights = np.asarray([KIND_WEIGHTS[k] / (kinds[train_idx] == k).sum() for k in kinds[train_idx]])
+    kind_weights = dict(KIND_WEIGHTS)
+    for item in filter(None, args.kind_weights.split(",")):
+        name, value = item.split("=")
+        kind_weights[name] = float(value)
+    weights = np.asarray([kind_weights[k] / (kinds[train_idx] == k).sum() for k in kinds[train_idx]])
     weights /= weights.sum()
 
     model = TraceNet(PATCH)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     half = args.batch // 2
@@ -185,9 +194,15 @@ def main() -> None:
            "val_pairs": int(n_val), "minutes": round((time.monotonic() - started) / 60, 1),
            "augment": {"jpeg_p": JPEG_P, "jpeg_q": JPEG_Q, "blur_p": BLUR_P,
                        "blur_sigma": BLUR_SIGMA, "shift_p": SHIFT_P, "flips": True},
-           "kind_weights": KIND_WEIGHTS,
+
            "val_final": final, "history": history}
-    (args.out.parent / "train_log.json").write_text(json.dumps(log, indent=2))
+    log["init"] = str(args.init.name) if args.init else None
+    log["kind_weights"] = kind_weights
+    log_path = args.out.parent / "train_log.json"
+    if args.init and log_path.exists():  # a fine-tuning stage keeps the first stage's log
+        log["previous_stage"] = {k: v for k, v in json.loads(log_path.read_text()).items()
+                                 if k != "history"}
+    log_path.write_text(json.dumps(log, indent=2))
     print(json.dumps({k: log[k] for k in ("steps_done", "minutes", "val_final")}), flush=True)
 
 

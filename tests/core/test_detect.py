@@ -210,3 +210,20 @@ def test_bands_follow_thresholds_and_laundering():
     assert entry["band"] == "traces" and entry["score"] == pytest.approx(0.9933, abs=1e-4)
     assert "AI" in entry["band_text"] and "%" not in entry["band_text"]
     assert man.calibrate(info, -1000.0) == 0.0 and man.calibrate(info, 1000.0) == 1.0
+
+
+ASTRONAUT = Path("/usr/lib/python3/dist-packages/skimage/data/astronaut.png")  # python3-skimage
+
+
+@pytest.mark.skipif(not ASTRONAUT.exists(), reason="Debian python3-skimage not installed")
+def test_face_crops_are_native_patches_on_the_face():
+    from aigcverify.detect.video import face_patches
+
+    rgb = np.asarray(Image.open(ASTRONAUT).convert("RGB"))
+    faces = face_patches(rgb, 128, 8)
+    assert faces.shape == (1, 3, 128, 128)
+    # the patch is cut from the picture (no resizing): it occurs at a grid position
+    patch = (faces[0].transpose(1, 2, 0) * 255).round().astype(np.uint8)
+    hits = [(y, x) for y in range(0, 512 - 127, 8) for x in range(0, 512 - 127, 8)
+            if np.array_equal(rgb[y:y + 128, x:x + 128], patch)]
+    assert len(hits) == 1 and 40 <= hits[0][0] <= 200 and 120 <= hits[0][1] <= 300

@@ -47,6 +47,7 @@ class ModelInfo:
     threshold: float  # calibrated probability at ~5% false positives on real photos
     high_threshold: float  # ~1% false positives
     video_patches: int
+    aggregation: str  # how patch logits become the picture's logit (scoring.AGGREGATIONS)
 
     @property
     def label(self) -> str:
@@ -80,6 +81,7 @@ def load_manifest(name: str = DEFAULT_MODEL, folder: Path | None = None) -> Mode
             min_texture=float(app["min_texture"]), platt_a=float(cal["a"]),
             platt_b=float(cal["b"]), threshold=float(thr["suspected"]),
             high_threshold=float(thr["high"]), video_patches=int(app["video_patches"]),
+            aggregation=str(app.get("aggregation", "mean")),
         )
     except FileNotFoundError as err:
         raise DetectorError(f"model manifest not found: {man_path}") from err

@@ -1,7 +1,10 @@
 """From pixels to a detector result: patches -> logits -> calibrated score -> band.
 
-One picture (or video frame) is scored by the mean logit of its K most textured patches, run
-as one batched ONNX call; the mean is mapped to a probability by the manifest's Platt scaling.
+One picture (or video frame) is scored from the logits of its K most textured patches, run as
+one batched ONNX call, and aggregated as the manifest says (AGGREGATIONS; the shipped model
+uses the maximum: generation traces are uneven across a picture, and measured on the dev-eval
+AI sources the maximum separated better than the mean, see models/README.md); the aggregate
+is mapped to a probability by the manifest's Platt scaling.
 The band is what the user sees (never "real"/"fake", never a bare percentage):
 
     no-traces     score below the suspected threshold (~5% false positives on real photos)
@@ -17,11 +20,18 @@ import numpy as np
 
 from ..i18n import tr
 from .laundering import REASONS
-from .manifest import ModelInfo, calibrate
+from .manifest import DetectorError, ModelInfo, calibrate
 from .patches import select_patches
 from .session import run_patches
 
-__all__ = ["BANDS", "FrameScore", "score_pixels", "band_for", "detector_entry"]
+__all__ = ["BANDS", "AGGREGATIONS", "FrameScore", "score_pixels", "band_for", "detector_entry"]
+
+# manifest app.aggregation -> how patch logits become one picture logit
+AGGREGATIONS = {
+    "mean": lambda v: float(np.mean(v)),
+    "max": lambda v: float(np.max(v)),
+    "top3": lambda v: float(np.mean(np.sort(v)[-3:])),
+}
 
 # band code -> i18n key of the text shown to the user
 BANDS = {
@@ -33,7 +43,7 @@ BANDS = {
 
 @dataclass(frozen=True, slots=True)
 class FrameScore:
-    logit: float  # mean patch logit (uncalibrated)
+    logit: float  # aggregated patch logits (uncalibrated)
     patches: int
     padded: bool
     patch_logits: tuple[float, ...]
@@ -45,7 +55,10 @@ def score_pixels(info: ModelInfo, session: object, rgb: np.ndarray, k: int | Non
     chosen = select_patches(rgb, info.patch, k or info.patches, info.grid, info.min_texture)
     batch = chosen.batch if extra is None or len(extra) == 0 else np.concatenate([chosen.batch, extra])
     logits = run_patches(info, session, batch)
-    return FrameScore(logit=float(logits.mean()), patches=int(len(logits)), padded=chosen.padded,
+    aggregate = AGGREGATIONS.get(info.aggregation)
+    if aggregate is None:
+        raise DetectorError(f"unknown aggregation {info.aggregation!r} in the model manifest")
+    return FrameScore(logit=aggregate(logits), patches=int(len(logits)), padded=chosen.padded,
                       patch_logits=tuple(round(float(v), 4) for v in logits))
 
 
