@@ -121,7 +121,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--video", action="store_true")
-    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("DETECTOR_CACHE", "/work/cache/detector")))
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("DETECTOR_CACHE", Path.home() / ".cache" / "aigcverify-detector")))
     args = ap.parse_args()
     bench_pictures(args.runs)
     if args.video:

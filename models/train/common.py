@@ -2,7 +2,7 @@
 
 Every split is by *source* (a package or a folder), never by random image, so that the
 evaluation measures photo sources and generators the model never saw. Caches live outside the
-repository (DETECTOR_CACHE, default /work/cache/detector); only the model and its manifest are
+repository (DETECTOR_CACHE, default ~/.cache/aigcverify-detector); only the model and its manifest are
 committed.
 """
 
@@ -24,7 +24,7 @@ __all__ = ["ROOT", "DATA", "CACHE", "SEED", "PATCH", "CROP", "Source", "TRAIN_SO
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("DETECTOR_DATA", ROOT.parent / "shared" / "data" / "detector"))
-CACHE = Path(os.environ.get("DETECTOR_CACHE", "/work/cache/detector"))
+CACHE = Path(os.environ.get("DETECTOR_CACHE", Path.home() / ".cache" / "aigcverify-detector"))
 SEED = 20251128
 PATCH = 128  # the detector's input: native-resolution patches, never resized
 CROP = 256  # aligned real/fake crops stored by build_data (patches are cut from them)

@@ -4,7 +4,7 @@
 # Needs the optional extra "train" (torch CPU, onnx) and the Debian photo packages below.
 # Caches go to DETECTOR_CACHE (outside the repository); only models/trace-npr/ changes.
 
-DETECTOR_CACHE   ?= /work/cache/detector
+DETECTOR_CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/aigcverify-detector
 DETECTOR_THREADS ?= 1
 SIM_STEPS        ?= 1200
 TRAIN_STEPS      ?= 4000
