@@ -110,13 +110,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.set_defaults(func=_cmd_check)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name not in (name, name.rsplit(".", 1)[0]):
-                raise
-            continue
-        module.register(sub, lang)
+        importlib.import_module(name).register(sub, lang)
     return parser
 
 

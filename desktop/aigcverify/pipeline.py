@@ -178,15 +178,11 @@ def _metadata_stage(path: str, result: dict, options: CheckOptions, limits: Limi
     return sites
 
 
-def _stage_function(spec: str) -> Callable | None:
+def _stage_function(spec: str) -> Callable:
+    """The stage's run function, imported only when the stage runs (OCR and onnxruntime are
+    heavy, and a metadata-only check never needs them)."""
     module_name, func = spec.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as err:
-        if err.name != module_name:  # a real missing dependency must not be hidden
-            raise
-        return None
-    return getattr(module, func, None)
+    return getattr(importlib.import_module(module_name), func)
 
 
 def check_file(path: str | os.PathLike, options: CheckOptions | None = None, *,
@@ -216,8 +212,6 @@ def check_file(path: str | os.PathLike, options: CheckOptions | None = None, *,
         if cancel:
             cancel.raise_if_cancelled()
         run = _stage_function(spec)
-        if run is None:
-            continue
         try:
             run(path, result, sites, options)
         except VerifyError as err:
