@@ -34,7 +34,8 @@ from .evidence import EvidenceStore
 from .lock import WriterLock
 from .model import EntryKind, ReportDraft, build_body, clean_text, edit_body, projections, \
     validate_draft
-from .schema import HASHED_COLUMNS, PROJECTION_COLUMNS, SCHEMA_VERSION, migrate, user_version
+from .schema import (HASHED_COLUMNS, PROJECTION_COLUMNS, SCHEMA_VERSION, migrate, user_version,
+                     write_transaction)
 
 __all__ = ["ReportLog", "Entry", "ReportSummary", "ListFilter", "DB_NAME", "Clock"]
 
@@ -271,30 +272,21 @@ class ReportLog:
             self._reconcile_anchor()
             restarted = self._restarted_at()
             db = self.db
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    moment = self._clock()
-                    kind, report_id, rev, supersedes, body = make(moment)
-                    head_seq, head_hash = self._head()
-                    record = {"seq": head_seq + 1, "entry_id": f"{report_id}/{rev}",
-                              "report_id": report_id, "rev": rev, "kind": kind,
-                              "supersedes": supersedes, "created_utc": _utc_text(moment),
-                              "tz_offset": _offset_text(moment), "body": json_safe(body)}
-                    digest = entry_hash(head_hash, record)
-                    write_anchor(self.anchor_path, Anchor(record["seq"], digest, "pending",
-                                                          head_seq, head_hash, restarted))
-                    row = {**record, "body": canonical_text(record["body"]),
-                           "prev_hash": head_hash, "hash": digest,
-                           **projections(kind, record["body"])}
-                    db["entries"].insert(row)
-                    db.execute("COMMIT")
-                except BaseException:
-                    if db.conn.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as err:
-                raise from_sqlite_error(err) from err
+            with write_transaction(db):
+                moment = self._clock()
+                kind, report_id, rev, supersedes, body = make(moment)
+                head_seq, head_hash = self._head()
+                record = {"seq": head_seq + 1, "entry_id": f"{report_id}/{rev}",
+                          "report_id": report_id, "rev": rev, "kind": kind,
+                          "supersedes": supersedes, "created_utc": _utc_text(moment),
+                          "tz_offset": _offset_text(moment), "body": json_safe(body)}
+                digest = entry_hash(head_hash, record)
+                write_anchor(self.anchor_path, Anchor(record["seq"], digest, "pending",
+                                                      head_seq, head_hash, restarted))
+                row = {**record, "body": canonical_text(record["body"]),
+                       "prev_hash": head_hash, "hash": digest,
+                       **projections(kind, record["body"])}
+                db["entries"].insert(row)
             try:
                 write_anchor(self.anchor_path, Anchor(record["seq"], digest,
                                                       restarted_at=restarted))

@@ -9,7 +9,8 @@ migration runs in one transaction together with its user_version bump.
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import sqlite_utils
 from .errors import StoreTooNew, from_sqlite_error
 
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "HASHED_COLUMNS", "PROJECTION_COLUMNS", "migrate",
-           "user_version"]
+           "user_version", "write_transaction"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,22 @@ def _backup(db: sqlite_utils.Database, backups: Path, version: int) -> Path:
     return target
 
 
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT; any exception rolls back, SQLite errors become StoreErrors."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            db.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as err:
+        raise from_sqlite_error(err) from err
+
+
 def migrate(db: sqlite_utils.Database, backups: Path,
             upto: int = SCHEMA_VERSION) -> list[Path]:
     """Bring the database to `upto`; returns the backups made. Caller holds the writer lock."""
@@ -105,17 +122,11 @@ def migrate(db: sqlite_utils.Database, backups: Path,
         try:
             if _has_data(db):
                 made.append(_backup(db, backups, version))
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                step(db)
-                db.execute(f"PRAGMA user_version = {int(target)}")
-                db.execute("COMMIT")
-            except BaseException:
-                if db.conn.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
         except sqlite3.Error as err:
             raise from_sqlite_error(err) from err
+        with write_transaction(db):
+            step(db)
+            db.execute(f"PRAGMA user_version = {int(target)}")
         log.info("report log migrated from schema %d to %d", version, target)
         version = target
     return made
