@@ -97,14 +97,15 @@ def mutated_fixtures(folder: Path, count: int, seed: int = 45438) -> list[Path]:
     return made
 
 
-def _vm_hwm_kb(pid: int) -> int:
+def vm_hwm_kb(pid: int) -> int:
+    """Peak resident memory (VmHWM) of a live process in KiB; 0 once it has exited."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1])
     except OSError:
-        pass
+        return 0  # the process already exited
     return 0
 
 
@@ -123,7 +124,7 @@ class Run:
         if event.stage == "started":
             self._started[event.index] = (time.perf_counter(), event.worker_pid)
         if event.index in self._started:
-            self.peak_kb = max(self.peak_kb, _vm_hwm_kb(self._started[event.index][1]))
+            self.peak_kb = max(self.peak_kb, vm_hwm_kb(self._started[event.index][1]))
         if event.stage == "done" and event.index in self._started:
             self.elapsed[self._paths[event.index]] = \
                 time.perf_counter() - self._started[event.index][0]

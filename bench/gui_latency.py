@@ -42,7 +42,7 @@ def make_jpeg(path: Path, megabytes: float = 5.0) -> Path:
 
 def child(files: list[str], started: float) -> None:
     """Runs inside the measured process."""
-    from PySide6.QtCore import QEventLoop
+    from aigcverify_gui.app import wait_until
     from PySide6.QtWidgets import QApplication
 
     from aigcverify_gui.binding_check import binding_problem
@@ -66,13 +66,7 @@ def child(files: list[str], started: float) -> None:
     window.show()
 
     def spin(until, timeout=120.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while not until():
-            if time.monotonic() > deadline:
-                return False
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents
-                              | QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 20)
-        return True
+        return wait_until(app, until, timeout, slice_ms=20)
 
     spin(lambda: window.warmed)
     report = {"window_s": time.time() - started}

@@ -160,9 +160,9 @@ class WorkerPool:
     def close(self) -> None:
         for w in self._idle:
             try:
-                w.conn.send(None)
-            except OSError:
-                pass
+                w.conn.send(None)  # ask it to exit; a worker already gone is killed below
+            except OSError as err:
+                log.debug("worker %s already gone: %s", w.proc.pid, err)
             w.proc.join(2)
             w.kill()
         self._idle.clear()
@@ -270,7 +270,8 @@ class WorkerPool:
                     elif kind == "done":
                         finish(w, payload, reuse=True)
                     else:
-                        finish(w, failure_result(paths[job], options, stage, payload), reuse=True)
+                        finish(w, failure_result(paths[job], options, stage, payload,
+                                                 identified=w.identified), reuse=True)
                 now = time.monotonic()
                 for w in list(busy.values()):
                     if now > w.deadline:

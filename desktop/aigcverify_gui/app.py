@@ -19,7 +19,8 @@ import sys
 import time
 from collections.abc import Callable
 
-__all__ = ["main", "build_parser", "install_plugins", "PLUGIN_MODULES", "take_screenshot"]
+__all__ = ["main", "build_parser", "install_plugins", "PLUGIN_MODULES", "take_screenshot",
+           "wait_until"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ def install_plugins(window) -> list[str]:
     return installed
 
 
-def _wait_until(app, predicate: Callable[[], bool], timeout_s: float) -> bool:
+def wait_until(app, predicate: Callable[[], bool], timeout_s: float, slice_ms: int = 50) -> bool:
+    """Run the event loop until predicate() holds; False after timeout_s."""
     from PySide6.QtCore import QEventLoop
 
     deadline = time.monotonic() + timeout_s
@@ -70,7 +72,7 @@ def _wait_until(app, predicate: Callable[[], bool], timeout_s: float) -> bool:
         if time.monotonic() > deadline:
             return False
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents
-                          | QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+                          | QEventLoop.ProcessEventsFlag.WaitForMoreEvents, slice_ms)
     return True
 
 
@@ -84,7 +86,7 @@ def take_screenshot(app, window, args: argparse.Namespace) -> int:
     window.resize(*_parse_size(args.size))
     window.show()
     window.open_paths([os.path.abspath(p) for p in args.files])
-    if not _wait_until(app, lambda: window.model.rowCount() > 0 and window.is_idle(), args.timeout):
+    if not wait_until(app, lambda: window.model.rowCount() > 0 and window.is_idle(), args.timeout):
         print("aigcverify-gui: timed out waiting for results", file=sys.stderr)
         return EXIT_TIMEOUT
     window.select(min(max(0, args.select), window.model.rowCount() - 1))
@@ -97,7 +99,7 @@ def take_screenshot(app, window, args: argparse.Namespace) -> int:
         data = window.result_view.preview.data
         return entry is None or not entry.result or (data is not None and data.path == entry.path)
 
-    if not _wait_until(app, preview_ready, args.timeout):
+    if not wait_until(app, preview_ready, args.timeout):
         print("aigcverify-gui: timed out waiting for the preview", file=sys.stderr)
         return EXIT_TIMEOUT
     for _ in range(3):  # let layouts settle after the last update

@@ -23,6 +23,7 @@ from PIL import Image
 
 from aigcverify.pipeline import CheckOptions, check_file
 from aigcverify.worker import WorkerPool
+from bench.corpus_test import vm_hwm_kb
 from tests.fixtures.av_fixtures import bmff_box, id3_frame, id3_tag
 from tests.fixtures.doc_fixtures import (billion_laughs_xml, label_json, markdown_front_matter,
                                          overlap_zip_entries, write_ooxml, yaml_alias_bomb)
@@ -342,7 +343,7 @@ def test_every_bomb_through_the_worker_pool_with_bounded_memory(bombs):
         if event.stage == "started":
             pids.add(event.worker_pid)
         elif event.stage == "done":
-            hwm_after[event.path] = max((_vm_hwm_kb(pid) for pid in pids), default=0)
+            hwm_after[event.path] = max((vm_hwm_kb(pid) for pid in pids), default=0)
 
     with WorkerPool(workers=1, memory_mb=1024) as pool:
         results = pool.run([str(bombs[n]) for n in names], OPTS, on_event=on_event)
@@ -354,17 +355,6 @@ def test_every_bomb_through_the_worker_pool_with_bounded_memory(bombs):
             assert set(_codes(result)) & expected, (name, _codes(result))
     peak = max(hwm_after.values())
     assert 0 < peak < WORKER_RSS_LIMIT_KB, hwm_after
-
-
-def _vm_hwm_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        return 0  # the worker already exited
-    return 0
 
 
 # -- pixel bombs in the stages that decode pixels -----------------------------------------------
