@@ -1,4 +1,5 @@
-"""Laundering signs: JPEG quality from quantisation tables, thumbnails."""
+"""Laundering signs: JPEG quality from quantisation tables, lossy WebP quality from the VP8
+header (unit and end to end through the shipped detector), thumbnails."""
 
 import io
 
@@ -36,3 +37,83 @@ def test_laundering_reasons():
     assert laundering_reason(1024, 1024, None) is None
     assert laundering_reason(MIN_SIDE - 1, 1024, 95) == "small"
     assert laundering_reason(MIN_SIDE, MIN_SIDE, 95) is None
+
+
+# --- lossy WebP ----------------------------------------------------------------------------
+
+def _textured_rgb(h=384, w=448, seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack([128 + 70 * np.sin(xx / (9 + c) + yy / 23) for c in range(3)], axis=2)
+    return np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
+
+
+def test_webp_laundering_reason():
+    from aigcverify.detect.laundering import REASONS, WEBP_QUALITY_MIN
+
+    assert WEBP_QUALITY_MIN == JPEG_QUALITY_MIN
+    assert laundering_reason(1024, 1024, None, webp_quality=WEBP_QUALITY_MIN - 1) == "webp-quality"
+    assert laundering_reason(1024, 1024, None, webp_quality=WEBP_QUALITY_MIN) is None
+    assert laundering_reason(1024, 1024, None, webp_quality=None) is None
+    assert laundering_reason(MIN_SIDE - 1, 1024, None, webp_quality=95) == "small"
+    # the compression sign comes before the size sign, as for JPEG
+    assert laundering_reason(64, 64, None, webp_quality=10) == "webp-quality"
+    assert REASONS["webp-quality"] == "detector.laundering.webp-quality"
+
+
+def test_decode_image_reports_webp_quality(tmp_path):
+    from aigcverify.detect.image import decode_image
+
+    rgb = _textured_rgb()
+    Image.fromarray(rgb).save(tmp_path / "q40.webp", quality=40)
+    Image.fromarray(rgb).save(tmp_path / "lossless.webp", lossless=True)
+    Image.fromarray(rgb).save(tmp_path / "a.png")
+    low = decode_image(str(tmp_path / "q40.webp"))
+    assert abs(low.webp_quality - 40) <= 3 and low.jpeg_quality is None
+    assert low.rgb.shape == rgb.shape
+    assert decode_image(str(tmp_path / "lossless.webp")).webp_quality is None
+    assert decode_image(str(tmp_path / "a.png")).webp_quality is None
+
+
+@pytest.fixture(scope="module")
+def en_options():
+    from aigcverify.pipeline import CheckOptions
+
+    return CheckOptions(detector=True, explicit=False, lang="en")
+
+
+def test_low_quality_webp_forces_inconclusive(tmp_path, result_schema, en_options):
+    import jsonschema
+
+    from aigcverify.i18n import tr
+    from aigcverify.pipeline import check_file
+
+    Image.fromarray(_textured_rgb()).save(tmp_path / "low.webp", quality=50)
+    result = check_file(tmp_path / "low.webp", en_options)
+    jsonschema.validate(result, result_schema)
+    det = result["detector"]
+    assert det["laundering_code"] == "webp-quality" and det["band"] == "inconclusive"
+    assert det["laundering"] == tr("detector.laundering.webp-quality", "en")
+    assert abs(det["webp_quality"] - 50) <= 3 and det["jpeg_quality"] is None
+    assert any(p["code"] == "detector-laundering" for p in result["problems"])
+    assert "detector" not in [result["reason"]["code"], *result["reason"]["also"]]
+
+
+@pytest.mark.parametrize(("name", "options"), [("high.webp", {"quality": 95}),
+                                               ("lossless.webp", {"lossless": True})])
+def test_high_quality_and_lossless_webp_are_not_flagged(tmp_path, result_schema, en_options,
+                                                        name, options):
+    import jsonschema
+
+    from aigcverify.pipeline import check_file
+
+    Image.fromarray(_textured_rgb(seed=2)).save(tmp_path / name, **options)
+    result = check_file(tmp_path / name, en_options)
+    jsonschema.validate(result, result_schema)
+    det = result["detector"]
+    assert det["laundering"] is None and det["laundering_code"] is None
+    assert not any(p["code"] == "detector-laundering" for p in result["problems"])
+    if options.get("lossless"):
+        assert det["webp_quality"] is None
+    else:
+        assert abs(det["webp_quality"] - 95) <= 3

@@ -37,9 +37,10 @@ def score_image_file(path: str, info: ModelInfo, provider: str = "auto",
     rgb = decoded.rgb
     frame = score_pixels(info, session, rgb)
     h, w, _ = rgb.shape
-    reason = laundering_reason(w, h, decoded.jpeg_quality)
+    reason = laundering_reason(w, h, decoded.jpeg_quality, webp_quality=decoded.webp_quality)
     entry = detector_entry(info, used, frame.logit, frame.patches, reason, lang)
     entry["jpeg_quality"] = decoded.jpeg_quality
+    entry["webp_quality"] = decoded.webp_quality
     return entry, decode_marks(rgb)
 
 

@@ -22,7 +22,8 @@ MAX_PIXELS = 64_000_000  # larger pictures are refused (memory of a worker proce
 @dataclass(frozen=True, slots=True)
 class Decoded:
     rgb: np.ndarray  # H x W x 3 uint8, as stored (no EXIF rotation: it would move the grid)
-    jpeg_quality: int | None
+    jpeg_quality: int | None  # estimated IJG quality of a JPEG file, else None
+    webp_quality: int | None = None  # estimated libwebp quality of a still lossy WebP, else None
 
 
 def _register_heif() -> None:
@@ -60,11 +61,15 @@ def decode_image(path: str) -> Decoded:
                 w, h = im.size
                 if w * h > MAX_PIXELS:
                     raise LimitExceeded(f"picture of {w}x{h} pixels is too large to score")
-                quality = None
+                quality = webp = None
                 if im.format == "JPEG":
                     from .laundering import jpeg_quality  # noqa: PLC0415
 
                     quality = jpeg_quality(getattr(im, "quantization", None))
+                elif im.format == "WEBP":
+                    from .webp_quality import webp_quality  # noqa: PLC0415
+
+                    webp = webp_quality(path)  # reads the file's first chunks itself
                 im.seek(0)
                 rgb = _to_rgb(im)
     except LimitExceeded:
@@ -75,4 +80,4 @@ def decode_image(path: str) -> Decoded:
         raise DetectorError(f"picture could not be decoded: {err}"[:300]) from err
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
         raise DetectorError(f"unexpected picture layout {rgb.shape}")
-    return Decoded(rgb=np.ascontiguousarray(rgb), jpeg_quality=quality)
+    return Decoded(rgb=np.ascontiguousarray(rgb), jpeg_quality=quality, webp_quality=webp)

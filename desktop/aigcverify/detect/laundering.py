@@ -6,6 +6,11 @@ Checks, cheapest first (each a small function; their meanings live in REASONS):
 
   jpeg-quality  the file is a JPEG whose quantisation tables correspond to an IJG quality below
                 JPEG_QUALITY_MIN: the pixel-level traces the model reads are quantised away.
+  webp-quality  the file is a lossy WebP whose VP8 quantiser corresponds to a libwebp quality
+                below WEBP_QUALITY_MIN (webp_quality.py; measured on photos, within about 2
+                quality points): the same loss, through a different codec. The two quality
+                scales are not the same, but both are what users pass as "quality", and both
+                codecs' defaults (75 to 80) sit near the cut.
   small         the short side is below MIN_SIDE: thumbnails and previews are almost always
                 resized copies.
 
@@ -18,14 +23,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["REASONS", "JPEG_QUALITY_MIN", "MIN_SIDE", "jpeg_quality", "laundering_reason"]
+__all__ = ["REASONS", "JPEG_QUALITY_MIN", "WEBP_QUALITY_MIN", "MIN_SIDE", "jpeg_quality",
+           "laundering_reason"]
 
 JPEG_QUALITY_MIN = 80
+WEBP_QUALITY_MIN = JPEG_QUALITY_MIN  # the JPEG cut: the detector is not yet measured on WebP
 MIN_SIDE = 256
 
 # reason code -> i18n key of its plain-language explanation
 REASONS = {
     "jpeg-quality": "detector.laundering.jpeg-quality",
+    "webp-quality": "detector.laundering.webp-quality",
     "small": "detector.laundering.small",
 }
 
@@ -62,10 +70,15 @@ def jpeg_quality(quantization: dict | None) -> int | None:
     return min(errors, key=lambda q: (errors[q], -q))
 
 
-def laundering_reason(width: int, height: int, quality: int | None) -> str | None:
-    """The first laundering sign found (a REASONS key), or None."""
+def laundering_reason(width: int, height: int, quality: int | None,
+                      webp_quality: int | None = None) -> str | None:
+    """The first laundering sign found (a REASONS key), or None. `quality` is the estimated
+    JPEG quality (jpeg_quality), `webp_quality` the estimated lossy WebP quality
+    (webp_quality.webp_quality); None when the file is not of that kind."""
     if quality is not None and quality < JPEG_QUALITY_MIN:
         return "jpeg-quality"
+    if webp_quality is not None and webp_quality < WEBP_QUALITY_MIN:
+        return "webp-quality"
     if min(width, height) < MIN_SIDE:
         return "small"
     return None
