@@ -5,7 +5,7 @@
 # Caches go to DETECTOR_CACHE (outside the repository); only models/trace-npr/ changes.
 
 DETECTOR_CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/aigcverify-detector
-DETECTOR_THREADS ?= 1
+DETECTOR_THREADS ?= 2
 SIM_STEPS        ?= 1200
 TRAIN_STEPS      ?= 4000
 TRAIN_MINUTES    ?= 55
