@@ -314,6 +314,8 @@ def _detector_node(detector: dict, lang: str) -> Node:
         threshold=_number(detector.get("threshold", 0)))))
     if detector.get("band_text"):
         node.children.append(Node(_t("gui.detail", lang), str(detector["band_text"])))
+    if detector.get("caveat"):
+        node.children.append(Node(_t("gui.detail", lang), _scalar(detector["caveat"]), kind="info"))
     node.children.append(Node(_t("gui.detector.model", lang), str(detector.get("model", ""))))
     if detector.get("provider"):
         node.children.append(Node(_t("gui.detector.provider", lang), str(detector["provider"])))

@@ -20,6 +20,7 @@ from aigcverify.detect import manifest as man
 from aigcverify.detect import session as sess
 from aigcverify.detect.scoring import BANDS
 from aigcverify.errors import VerifyError
+from aigcverify.i18n import tr
 from aigcverify.pipeline import CheckOptions, check_file
 from aigcverify.resources import models_dir
 
@@ -162,6 +163,7 @@ def test_video_frames_are_sampled_and_aggregated(tmp_path, result_schema):
     agg = det["aggregation"]
     assert agg["median_logit"] <= agg["top_quartile_logit"] + 1e-9
     assert len(agg["frame_logits"]) == 3
+    assert det["caveat"] == tr("detector.caveat.video", OPTIONS.lang)  # video: weak evidence
 
 
 def test_telemetry_disabled_before_onnxruntime_import():

@@ -142,6 +142,11 @@ def test_detector_words_are_bands_never_percentages():
         assert "0.83" in shown and "0.50" in shown and "npr 1.0" in shown
         words = (node.value + shown).lower()
         assert not any(w in words for w in ("real", "fake", "真实", "伪造"))
+    # a video's result carries the measured caveat, shown beside the band
+    video = {"detector": {**result["detector"], "caveat": tr("detector.caveat.video", "zh_CN")},
+             "stages": ["detector"]}
+    node = evidence(video, "zh_CN")[-1].children[0]
+    assert tr("detector.caveat.video", "zh_CN") in [c.value for c in node.children]
 
 
 def test_folder_expansion_is_bounded(tmp_path):

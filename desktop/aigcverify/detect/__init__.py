@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from ..findings import problem
+from ..i18n import tr
 from .image import decode_image
 from .laundering import laundering_reason
 from .manifest import DEFAULT_MODEL, DetectorError, ModelInfo, load_manifest
@@ -57,6 +58,8 @@ def score_video_file(path: str, info: ModelInfo, provider: str = "auto",
     reason = laundering_reason(scored.width, scored.height, None)
     entry = detector_entry(info, used, logit, sum(f.patches for f in scored.frames), reason, lang)
     entry.update(
+        # measured (models/README.md): video re-encoding costs the model much of what it sees
+        caveat=tr("detector.caveat.video", lang),
         frames=len(scored.frames),
         faces=scored.faces,
         frame_times=scored.times,
