@@ -15,10 +15,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch):
-    home = tmp_path_factory.mktemp("aigcverify-home")
-    monkeypatch.setenv("AIGCVERIFY_HOME", str(home))
-    return home
+def home(tmp_path_factory, monkeypatch):
+    """The app's data folder for this test (AIGCVERIFY_HOME). It does not exist yet: creating it
+    is the app's job, and tests that ask for `home` check what the app put there."""
+    path = tmp_path_factory.mktemp("aigcverify") / "home"
+    monkeypatch.setenv("AIGCVERIFY_HOME", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -42,12 +42,6 @@ def check(path: Path, lang: str = "zh_CN") -> dict:
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("AIGCVERIFY_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-@pytest.fixture
 def filed(home, tmp_path):
     """A log with two reports on real files (one original kept), one of them edited."""
     media = tmp_path / "media"

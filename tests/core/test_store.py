@@ -46,12 +46,6 @@ def make_result(name: str = "a.png", *, label: str | None = "1", sha: str | None
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("AIGCVERIFY_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-@pytest.fixture
 def report_log(home):
     with ReportLog() as opened:
         yield opened

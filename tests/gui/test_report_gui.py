@@ -13,12 +13,6 @@ from aigcverify.store import ReportLog
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("AIGCVERIFY_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-@pytest.fixture
 def worker(home):
     from aigcverify_gui.dialogs.report_dialog import StoreWorker
 
