@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, features
 
-from aigcverify.detect.webp_quality import webp_quantiser
+from aigcverify.detect.webp_quality import quality_for_quantiser, webp_quantiser
 
 KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "detector" / "dev-eval" / "real-kodak24"
 
@@ -32,10 +32,6 @@ def quantisers(path: Path) -> list[float]:
     return row
 
 
-def nearest_quality(table: np.ndarray, value: float) -> int:
-    return int(np.argmin(np.abs(table - value) - np.arange(101) * 1e-9))  # ties: higher quality
-
-
 def main() -> None:
     photos = sorted(KODAK.glob("*.png"))
     m = np.array([quantisers(p) for p in photos])
@@ -46,7 +42,7 @@ def main() -> None:
     errors = np.zeros_like(m, dtype=int)
     for i in range(len(photos)):
         loo = np.median(np.delete(m, i, axis=0), axis=0)
-        errors[i] = [nearest_quality(loo, m[i, q]) - q for q in range(101)]
+        errors[i] = [quality_for_quantiser(m[i, q], loo) - q for q in range(101)]
     print(f"leave-one-out |error|: median {np.median(np.abs(errors)):.0f}, "
           f"max {np.abs(errors).max()} quality points")
     near = errors[:, 70:91]

@@ -26,6 +26,7 @@ import logging
 import os
 import struct
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import BinaryIO
 
 __all__ = ["READ_HEAD", "MAX_CHUNKS", "QUALITY_QUANTISER", "VP8Header", "vp8_header",
@@ -299,11 +300,11 @@ QUALITY_QUANTISER: tuple[float, ...] = (
 )
 
 
-def quality_for_quantiser(quantiser: float) -> int:
+def quality_for_quantiser(quantiser: float, table: Sequence[float] = QUALITY_QUANTISER) -> int:
     """The quality (0..100) whose measured quantiser is closest; on a tie the higher quality
-    (the benefit of the doubt: a higher quality never forces "inconclusive")."""
-    return min(range(len(QUALITY_QUANTISER)),
-               key=lambda q: (abs(QUALITY_QUANTISER[q] - quantiser), -q))
+    (the benefit of the doubt: a higher quality never forces "inconclusive"). `table` is for
+    bench/webp_quality_table.py, which checks this rule against tables measured without a photo."""
+    return min(range(len(table)), key=lambda q: (abs(table[q] - quantiser), -q))
 
 
 def webp_quality(data_or_path: Source) -> int | None:
