@@ -28,6 +28,8 @@ __all__ = ["CheckEvent", "WorkerPool", "check_paths"]
 
 log = logging.getLogger(__name__)
 
+WORKER_NICENESS = 5  # added to the workers' scheduling niceness (POSIX only)
+
 
 @dataclass(frozen=True, slots=True)
 class CheckEvent:
@@ -54,10 +56,21 @@ def _limit_memory(memory_mb: int) -> None:
                 continue
 
 
+def _lower_priority() -> None:
+    # Checking is background work: on a two-core laptop the detector's threads would otherwise
+    # compete with the window the user is looking at.
+    if hasattr(os, "nice"):
+        try:
+            os.nice(WORKER_NICENESS)
+        except OSError as err:
+            log.debug("could not lower the worker's priority: %s", err)
+
+
 def _worker_main(conn: Connection, memory_mb: int) -> None:
     """Child loop: receive (job, path, options), send ("stage"|"done"|"error", job, ...)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     _limit_memory(memory_mb)
+    _lower_priority()
     from .pipeline import check_file  # noqa: PLC0415 - imported after the limit is set
 
     while True:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from aigcverify.pipeline import CancelToken, CheckOptions
-from aigcverify.worker import WorkerPool
+from aigcverify.worker import WORKER_NICENESS, WorkerPool
 
 LABEL = json.dumps({"Label": "1", "ContentProducer": "001191110102MACQD9K64010000",
                     "ProduceID": "p-1", "ReservedCode1": "", "ContentPropagator": "",
@@ -105,3 +105,17 @@ def test_fifo_is_refused_without_blocking(tmp_path):
     with WorkerPool(workers=1) as pool:
         result = pool.run([str(fifo)], OPTS)[0]
     assert result["verdict"] == "unreadable"
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX scheduling priorities")
+def test_workers_run_below_the_window_s_priority(pool, tmp_path):
+    good = _labelled_png(tmp_path / "good.png")
+    niceness = {}
+
+    def on_event(event):
+        if event.stage == "started":
+            niceness[event.worker_pid] = os.getpriority(os.PRIO_PROCESS, event.worker_pid)
+
+    assert pool.run([good], OPTS, on_event=on_event)[0]["verdict"] == "confirmed"
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert niceness and all(n >= min(own + WORKER_NICENESS, 19) for n in niceness.values())
