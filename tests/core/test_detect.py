@@ -144,26 +144,56 @@ def test_audio_is_left_alone(tmp_path):
     assert result["detector"] is None and result["watermarks"] == []
 
 
-def test_video_frames_are_sampled_and_aggregated(tmp_path, result_schema):
+def _clip(path: Path, codec: str = "libx264", options: dict | None = None) -> Path:
+    """3 s of textured frames at 8 fps, one key frame per second."""
     av = pytest.importorskip("av")
-    path = tmp_path / "clip.mp4"
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=8)
+        stream = out.add_stream(codec, rate=8)
         stream.width, stream.height, stream.pix_fmt = 320, 256, "yuv420p"
-        stream.options = {"g": "8", "keyint_min": "8", "sc_threshold": "0", "crf": "18"}
-        for i in range(24):  # 3 s, one key frame per second
+        stream.options = {"g": "8", "keyint_min": "8", "sc_threshold": "0", **(options or {})}
+        for i in range(24):
             frame = av.VideoFrame.from_ndarray(_textured(256, 320, seed=i), format="rgb24")
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    result = _check(path)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
+def test_video_frames_are_sampled_and_aggregated(tmp_path, result_schema):
+    result = _check(_clip(tmp_path / "clip.mp4", options={"crf": "18"}))
     det = _assert_detector(result, result_schema)
     assert det["frames"] == 3 and len(det["frame_times"]) == 3
     agg = det["aggregation"]
     assert agg["median_logit"] <= agg["top_quartile_logit"] + 1e-9
     assert len(agg["frame_logits"]) == 3
     assert det["caveat"] == tr("detector.caveat.video", OPTIONS.lang)  # video: weak evidence
+
+
+@pytest.mark.parametrize(("qp", "laundered"), [(16, False), (24, False), (26, True), (36, True)])
+def test_coarse_h264_forces_inconclusive(tmp_path, result_schema, qp, laundered):
+    from aigcverify.detect.video_quality import H264_QP_MAX
+
+    # constant QP, no adaptive quantisation, key frames not favoured: every macroblock of every
+    # sampled frame gets exactly this quantiser
+    path = _clip(tmp_path / f"qp{qp}.mp4",
+                 options={"qp": str(qp), "x264-params": "aq-mode=0:ipratio=1"})
+    det = _assert_detector(_check(path), result_schema)
+    assert det["video_qp"] == qp
+    assert (det["video_qp"] > H264_QP_MAX) == laundered
+    if laundered:
+        assert det["laundering_code"] == "video-quality" and det["band"] == "inconclusive"
+        assert det["laundering"] == tr("detector.laundering.video-quality", OPTIONS.lang)
+    else:
+        assert det["laundering_code"] is None
+
+
+@pytest.mark.parametrize(("codec", "options"), [("libvpx-vp9", {"crf": "40", "b": "0"}),
+                                                ("mpeg4", {"qscale": "20"})])
+def test_unmeasured_codecs_have_no_quantiser_check(tmp_path, result_schema, codec, options):
+    suffix = ".webm" if codec == "libvpx-vp9" else ".mp4"
+    det = _assert_detector(_check(_clip(tmp_path / f"clip{suffix}", codec, options)),
+                           result_schema)
+    assert det["frames"] >= 1
+    assert det["video_qp"] is None and det["laundering_code"] != "video-quality"
 
 
 def test_telemetry_disabled_before_onnxruntime_import():

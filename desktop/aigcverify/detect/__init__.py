@@ -55,13 +55,14 @@ def score_video_file(path: str, info: ModelInfo, provider: str = "auto",
     if not scored.frames:
         return None
     logit, median, top_quartile = scored.aggregate()
-    reason = laundering_reason(scored.width, scored.height, None)
+    reason = laundering_reason(scored.width, scored.height, None, video_qp=scored.qp)
     entry = detector_entry(info, used, logit, sum(f.patches for f in scored.frames), reason, lang)
     entry.update(
         # measured (models/README.md): video re-encoding costs the model much of what it sees
         caveat=tr("detector.caveat.video", lang),
         frames=len(scored.frames),
         faces=scored.faces,
+        video_qp=scored.qp,
         frame_times=scored.times,
         aggregation={"method": "mean of median and top quartile of frame logits",
                      "median_logit": round(median, 4), "top_quartile_logit": round(top_quartile, 4),

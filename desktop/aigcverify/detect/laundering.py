@@ -11,6 +11,9 @@ Checks, cheapest first (each a small function; their meanings live in REASONS):
                 quality points): the same loss, through a different codec. The two quality
                 scales are not the same, but both are what users pass as "quality", and both
                 codecs' defaults (75 to 80) sit near the cut.
+  video-quality a video whose sampled key frames were quantised coarser than H264_QP_MAX
+                (video_quality.py): the H.264 quantiser that costs a photo as much as JPEG
+                quality 80. Only H.264 is measured; other codecs are not checked.
   small         the short side is below MIN_SIDE: thumbnails and previews are almost always
                 resized copies.
 
@@ -23,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .video_quality import H264_QP_MAX
+
 __all__ = ["REASONS", "JPEG_QUALITY_MIN", "WEBP_QUALITY_MIN", "MIN_SIDE", "jpeg_quality",
            "laundering_reason"]
 
@@ -34,6 +39,7 @@ MIN_SIDE = 256
 REASONS = {
     "jpeg-quality": "detector.laundering.jpeg-quality",
     "webp-quality": "detector.laundering.webp-quality",
+    "video-quality": "detector.laundering.video-quality",
     "small": "detector.laundering.small",
 }
 
@@ -71,14 +77,17 @@ def jpeg_quality(quantization: dict | None) -> int | None:
 
 
 def laundering_reason(width: int, height: int, quality: int | None,
-                      webp_quality: int | None = None) -> str | None:
+                      webp_quality: int | None = None, video_qp: float | None = None) -> str | None:
     """The first laundering sign found (a REASONS key), or None. `quality` is the estimated
     JPEG quality (jpeg_quality), `webp_quality` the estimated lossy WebP quality
-    (webp_quality.webp_quality); None when the file is not of that kind."""
+    (webp_quality.webp_quality), `video_qp` a video's key-frame quantiser
+    (video_quality.video_qp); None when the file is not of that kind."""
     if quality is not None and quality < JPEG_QUALITY_MIN:
         return "jpeg-quality"
     if webp_quality is not None and webp_quality < WEBP_QUALITY_MIN:
         return "webp-quality"
+    if video_qp is not None and video_qp > H264_QP_MAX:
+        return "video-quality"
     if min(width, height) < MIN_SIDE:
         return "small"
     return None

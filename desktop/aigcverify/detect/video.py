@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,8 +22,10 @@ from ..errors import LimitExceeded
 from .image import MAX_PIXELS
 from .manifest import DetectorError, ModelInfo
 from .scoring import FrameScore, score_pixels
+from .video_quality import DECODER_OPTIONS, frame_qp, video_qp
 
-__all__ = ["MAX_FRAMES", "VideoScore", "sample_frames", "face_patches", "score_video"]
+__all__ = ["MAX_FRAMES", "SampledFrame", "VideoScore", "sample_frames", "face_patches",
+           "score_video"]
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +37,25 @@ FACE_DETECT_SIDE = 360  # faces are searched on a copy with this short side
 MAX_FACES_PER_FRAME = 2
 
 
+class SampledFrame(NamedTuple):
+    time: float  # seconds
+    rgb: np.ndarray  # H x W x 3 uint8
+    qp: float | None  # median macroblock quantiser (H.264), else None (video_quality.py)
+
+
 @dataclass(slots=True)
 class VideoScore:
     frames: list[FrameScore] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
+    qps: list[float | None] = field(default_factory=list)
     faces: int = 0
     width: int = 0
     height: int = 0
+
+    @property
+    def qp(self) -> float | None:
+        """The sampled frames' median quantiser (H.264 only), for the laundering check."""
+        return video_qp(self.qps)
 
     def aggregate(self) -> tuple[float, float, float]:
         """(video logit, median, top quartile) of the per-frame logits."""
@@ -59,7 +74,7 @@ def _duration(container, stream) -> float:  # noqa: ANN001 - PyAV objects
 
 
 def sample_frames(path: str, max_frames: int = MAX_FRAMES):
-    """Yield (time_s, H x W x 3 uint8 RGB) for sampled key frames; sets no state."""
+    """Yield a SampledFrame for each sampled key frame; sets no state."""
     import av  # noqa: PLC0415
 
     try:
@@ -75,6 +90,7 @@ def sample_frames(path: str, max_frames: int = MAX_FRAMES):
         duration = _duration(container, stream)
         interval = max(FRAME_INTERVAL_S, duration / max_frames) if duration > 0 else FRAME_INTERVAL_S
         stream.codec_context.skip_frame = "NONKEY"
+        stream.codec_context.options = dict(DECODER_OPTIONS)
         next_t, taken, seen = 0.0, 0, 0
         try:
             for frame in container.decode(stream):
@@ -86,7 +102,7 @@ def sample_frames(path: str, max_frames: int = MAX_FRAMES):
                     continue
                 if frame.width * frame.height > MAX_PIXELS:
                     raise LimitExceeded(f"video frame of {frame.width}x{frame.height} is too large")
-                yield t, frame.to_ndarray(format="rgb24")
+                yield SampledFrame(t, frame.to_ndarray(format="rgb24"), frame_qp(frame))
                 taken += 1
                 next_t = t + interval
                 if taken >= max_frames:
@@ -135,10 +151,11 @@ def face_patches(rgb: np.ndarray, patch: int, grid: int) -> np.ndarray:
 
 def score_video(info: ModelInfo, session: object, path: str) -> VideoScore:
     result = VideoScore()
-    for t, rgb in sample_frames(path):
+    for t, rgb, qp in sample_frames(path):
         faces = face_patches(rgb, info.patch, info.grid)
         result.faces += int(len(faces))
         result.frames.append(score_pixels(info, session, rgb, k=info.video_patches, extra=faces))
         result.times.append(round(t, 3))
+        result.qps.append(qp)
         result.height, result.width = rgb.shape[:2]
     return result
