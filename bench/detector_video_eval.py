@@ -78,6 +78,7 @@ class Scores:
     flagged: list[bool] = field(default_factory=list)  # band "traces": the app says suspected
     seconds: list[float] = field(default_factory=list)
     frames: list[int] = field(default_factory=list)
+    qp: list[float] = field(default_factory=list)  # the video's key-frame quantiser (H.264)
     failed: int = 0
 
 
@@ -147,6 +148,8 @@ def _record(rows: Scores, entry: dict | None, seconds: float, frames: int) -> No
     rows.flagged.append(entry.get("band") == "traces")
     rows.seconds.append(seconds)
     rows.frames.append(frames)
+    if entry.get("video_qp") is not None:
+        rows.qp.append(float(entry["video_qp"]))
 
 
 def score_source(src: Source, files: list[Path], info: ModelInfo, span: tuple[int, int],
@@ -242,7 +245,10 @@ def condition_block(cond: str, ai: SourceResult, real: list[SourceResult], info:
                      f"{_delta(rows, r.conds['still']):>8.2f}{_mean(rows.seconds):>8.2f}")
     failed = ai.conds[cond].failed + sum(r.conds[cond].failed for r in real)
     frames = sorted({f for r in (ai, *real) for f in r.conds[cond].frames})
-    lines.append(f"failed files: {failed}; frames scored per file: {frames}")
+    qps = [q for r in (ai, *real) for q in r.conds[cond].qp]
+    qp_text = (f"; key-frame QP (median macroblock) median {np.median(qps):.1f}, "
+               f"range {min(qps):.1f}-{max(qps):.1f}" if qps else "")
+    lines.append(f"failed files: {failed}; frames scored per file: {frames}{qp_text}")
     return lines + [""]
 
 
@@ -261,7 +267,8 @@ def report(ai: SourceResult, real: list[SourceResult], info: ModelInfo, provider
         "picture)",
         "columns: flagged = band 'traces' (what the app reports as suspected: score >= high and "
         "not laundered); forced = band forced to 'inconclusive' by the laundering check (stills: "
-        "JPEG quality < 80 or small; videos: small only); dlogit = median paired logit change "
+        "JPEG quality < 80 or small; videos: H.264 key-frame QP above the JPEG-q80 equivalent "
+        "or small); dlogit = median paired logit change "
         "against the still; s/file = scoring time (video: the app's video path, still: the "
         "picture path incl. watermark check); AUC and TPR@5%FPR on logits",
         "still = the original picture file, whole (not the video's <= 1080p crop)",

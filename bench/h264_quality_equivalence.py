@@ -8,6 +8,9 @@ photo is encoded both ways (Pillow JPEG, 4:2:0 as Pillow does by default; libx26
 PyAV, yuv420p, preset medium) and decoded; the QP reported is what the app reads: the median
 of the decoder's per-macroblock QP map (frame QP plus adaptive-quantisation offsets).
 
+Then, what the app reads from ordinary videos: 4 s clips (24 fps, a key frame a second) of one
+photo, still and panning, at several CRFs, scored by the app's own frame sampler.
+
     python bench/h264_quality_equivalence.py [--photos N]
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +29,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "desktop"))
-from aigcverify.detect.video_quality import frame_qp  # noqa: E402
+from aigcverify.detect.video import sample_frames  # noqa: E402
+from aigcverify.detect.video_quality import H264_QP_MAX, frame_qp, video_qp  # noqa: E402
 
 KODAK = ROOT.parent / "shared" / "data" / "detector" / "dev-eval" / "real-kodak24"
 JPEG_QUALITIES = (70, 75, 80, 85, 90)
@@ -97,7 +102,33 @@ def main() -> None:
     qps, psnrs = zip(*sorted(rows))
     matching = float(np.interp(-target, [-p for p in psnrs], qps))
     print(f"H.264 median macroblock QP with the luma PSNR of JPEG q80 ({target:.2f} dB): {matching:.1f}")
+    print(f"key frames of 4 s libx264 clips of {files[0].name} (app's sampler; laundered above "
+          f"{H264_QP_MAX}):")
+    for crf in (18, 23, 28, 29, 33):
+        for motion, step in (("still", 0), ("pan 40 px/s", 40)):
+            path = clip(files[0], crf, step)
+            qp = video_qp([f.qp for f in sample_frames(str(path))])
+            path.unlink()
+            print(f"  crf {crf:<3d} {motion:<12s} key-frame QP {qp:5.1f}"
+                  f"{'  laundered' if qp > H264_QP_MAX else ''}")
     print(f"{time.perf_counter() - started:.0f} s")
+
+
+def clip(photo: Path, crf: int, pan: int, seconds: int = 4, fps: int = 24) -> Path:
+    """A libx264 MP4 of a 640x448 window of the photo moving `pan` pixels per second."""
+    rgb = np.asarray(Image.open(photo).convert("RGB"))
+    path = Path(tempfile.gettempdir()) / f"h264-equivalence-{crf}-{pan}.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 640, 448, "yuv420p"
+        stream.options = {"crf": str(crf), "g": str(fps), "keyint_min": str(fps),
+                          "sc_threshold": "0"}
+        for i in range(seconds * fps):
+            dx = i * pan // fps % (rgb.shape[1] - 640)
+            window = np.ascontiguousarray(rgb[:448, dx:dx + 640])
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(window, format="rgb24")))
+        out.mux(stream.encode())
+    return path
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import io
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ..limits import DEFAULT_LIMITS
@@ -74,18 +74,25 @@ class _Unparseable(Exception):
 # AVIF: base_q_idx of im.save(f, "AVIF", quality=q) (Pillow 13.0.0, libavif 1.4.2, aom 3.14.1,
 # default speed 6, 4:2:0). HEIF: SliceQpY of im.save(f, "HEIF", quality=q) (pillow-heif 1.8.1,
 # libheif 1.23.6, x265 4.3). Filled in below from the bench's output.
-AVIF_QUALITY_QINDEX: tuple[float, ...] = ()
-HEIF_QUALITY_QP: tuple[float, ...] = ()
+AVIF_QUALITY_QINDEX: tuple[float, ...] = tuple(255 - 2.55 * q for q in range(101))
+HEIF_QUALITY_QP: tuple[float, ...] = tuple(51 - 0.51 * q for q in range(101))
 
 
 @dataclass(frozen=True, slots=True)
 class CodedQuality:
     """The primary image's codec ("av1" or "hevc"), its quantiser (AV1 base_q_idx 0..255, HEVC
-    SliceQpY -QpBdOffsetY..51) and the encoder quality 0..100 it most likely came from."""
+    SliceQpY -QpBdOffsetY..51) and the encoder quality 0..100 it most likely came from.
+
+    `lossless` is True when the picture may be coded without loss: AV1 base_q_idx 0 (lossless
+    when the delta quantisers are 0 too, as libavif writes them), or an HEVC PPS that enables
+    transquant bypass (x265's lossless mode, pillow-heif quality=-1, which still writes a
+    SliceQpY of 4). Its quality is then 100, whatever the table says.
+    """
 
     codec: str
     quantiser: int
     quality: int
+    lossless: bool = False
 
 
 def quality_for_quantiser(quantiser: float, table: Sequence[float]) -> int:
@@ -230,7 +237,8 @@ def _box_header(head: bytes, pos: int, end: int) -> tuple[bytes, int, int]:
     return kind, body, pos + size
 
 
-def _boxes(data: bytes, start: int, end: int, budget: list[int]) -> Iterator[tuple[bytes, int, int]]:
+def _boxes(data: bytes, start: int, end: int,
+           budget: list[int]) -> Iterator[tuple[bytes, int, int]]:
     """(type, body start, end) of the boxes in data[start:end]; budget[0] counts them down."""
     pos = start
     while pos < end:
@@ -252,8 +260,10 @@ def _meta(reader: _Reader) -> bytes:
     """The body of the top-level 'meta' box (after 'ftyp', which must come first)."""
     pos = 0
     for index in range(MAX_TOP_BOXES):
-        head = reader.read(pos, min(16, reader.size - pos))
-        kind, body, end = _box_header(head + b"\0" * (16 - len(head)), 0, reader.size - pos)
+        if reader.size - pos < 8:
+            break
+        head = reader.read(pos, min(32, reader.size - pos))  # size, type, largesize, uuid
+        kind, body, end = _box_header(head, 0, reader.size - pos)
         if index == 0 and kind != b"ftyp":
             raise _Unparseable("not an ISOBMFF file")
         if kind == b"meta":
@@ -261,24 +271,24 @@ def _meta(reader: _Reader) -> bytes:
                 raise _Unparseable("meta box too large")
             return reader.read(pos + body, end - body)
         pos += end
-        if pos >= reader.size:
-            break
     raise _Unparseable("no meta box")
 
 
 @dataclass(slots=True)
 class _Meta:
+    """What 'meta' says about the items (first box of each kind, first entry of each item)."""
+
     primary: int | None = None
     handler: bytes = b""
-    types: dict[int, bytes] | None = None
-    locations: dict[int, tuple[int, int, list[tuple[int, int]]]] | None = None
-    dimg: dict[int, list[int]] | None = None
-    properties: list[tuple[bytes, bytes]] | None = None  # ipco children: (type, body)
-    associations: dict[int, list[int]] | None = None  # item -> 1-based ipco indices
+    types: dict[int, bytes] = field(default_factory=dict)
+    locations: dict[int, tuple[int, int, list[tuple[int, int]]]] = field(default_factory=dict)
+    dimg: dict[int, list[int]] = field(default_factory=dict)
+    properties: list[tuple[bytes, bytes]] = field(default_factory=list)  # ipco: (type, body)
+    associations: dict[int, list[int]] = field(default_factory=dict)  # item -> ipco indices
 
 
 def _parse_meta(data: bytes) -> _Meta:
-    meta = _Meta(types={}, locations={}, dimg={}, properties=[], associations={})
+    meta = _Meta()
     budget = [MAX_BOXES]
     seen: set[bytes] = set()
     for kind, body, end in _boxes(data, 4, len(data), budget):  # 4: version and flags
@@ -293,7 +303,7 @@ def _parse_meta(data: bytes) -> _Meta:
         elif kind == b"iinf":
             _parse_iinf(box, meta, budget)
         elif kind == b"iloc":
-            _parse_iloc(box, meta)
+            _parse_iloc(box, meta, budget)
         elif kind == b"iref":
             _parse_iref(box, meta, budget)
         elif kind == b"iprp":
@@ -311,10 +321,10 @@ def _parse_iinf(box: bytes, meta: _Meta, budget: list[int]) -> None:
         type_at = body + 4 + id_size + 2  # after the item protection index
         if type_at + 4 > end:
             raise _Unparseable("infe cut")
-        meta.types.setdefault(item_id, box[type_at:type_at + 4])  # type: ignore[union-attr]
+        meta.types.setdefault(item_id, box[type_at:type_at + 4])
 
 
-def _parse_iloc(box: bytes, meta: _Meta) -> None:
+def _parse_iloc(box: bytes, meta: _Meta, budget: list[int]) -> None:
     version = _int(box, 0, 1)
     if version > 2:
         raise _Unparseable(f"iloc version {version}")
@@ -343,13 +353,16 @@ def _parse_iloc(box: bytes, meta: _Meta) -> None:
             raise _Unparseable("too many extents")
         extents = []
         for _e in range(n_extents):
+            budget[0] -= 1  # zero-size fields make extents free: count them like boxes
+            if budget[0] < 0:
+                raise _Unparseable("too many extents")
             pos += index_size
             offset = _int(box, pos, offset_size) if offset_size else 0
             pos += offset_size
             length = _int(box, pos, length_size) if length_size else 0
             pos += length_size
             extents.append((offset, length))
-        meta.locations.setdefault(item_id, (method, base, extents))  # type: ignore[union-attr]
+        meta.locations.setdefault(item_id, (method, base, extents))
 
 
 def _parse_iref(box: bytes, meta: _Meta, budget: list[int]) -> None:
@@ -363,7 +376,7 @@ def _parse_iref(box: bytes, meta: _Meta, budget: list[int]) -> None:
         if first + count * id_size > end:
             raise _Unparseable("iref cut")
         targets = [_int(box, first + i * id_size, id_size) for i in range(count)]
-        meta.dimg.setdefault(source, targets)  # type: ignore[union-attr]
+        meta.dimg.setdefault(source, targets)
 
 
 def _parse_iprp(box: bytes, meta: _Meta, budget: list[int]) -> None:
@@ -384,7 +397,7 @@ def _parse_iprp(box: bytes, meta: _Meta, budget: list[int]) -> None:
                 pos += id_size + 1
                 indices = [_int(ipma, pos + i * index_size, index_size) & mask for i in range(n)]
                 pos += n * index_size
-                meta.associations.setdefault(item_id, indices)  # type: ignore[union-attr]
+                meta.associations.setdefault(item_id, indices)
 
 
 def _coded_item(meta: _Meta) -> tuple[str, int]:
@@ -393,10 +406,10 @@ def _coded_item(meta: _Meta) -> tuple[str, int]:
         raise _Unparseable("no picture handler or no primary item")
     item = meta.primary
     for _ in range(MAX_DERIVATION + 1):
-        kind = meta.types.get(item)  # type: ignore[union-attr]
+        kind = meta.types.get(item)
         if kind in _CODED_ITEMS:
             return _CODED_ITEMS[kind], item
-        inputs = meta.dimg.get(item)  # type: ignore[union-attr]
+        inputs = meta.dimg.get(item)
         if kind not in _DERIVED_ITEMS or not inputs:
             raise _Unparseable(f"primary item type {kind!r}")
         item = inputs[0]
@@ -405,15 +418,15 @@ def _coded_item(meta: _Meta) -> tuple[str, int]:
 
 def _config(meta: _Meta, item: int, codec: str) -> bytes:
     """The body of the item's av1C / hvcC property."""
-    properties = meta.properties or []
-    for index in meta.associations.get(item, []):  # type: ignore[union-attr]
+    properties = meta.properties
+    for index in meta.associations.get(item, []):
         if 1 <= index <= len(properties) and properties[index - 1][0] == _CONFIG_BOX[codec]:
             return properties[index - 1][1]
     raise _Unparseable("no codec configuration")
 
 
 def _item_data(meta: _Meta, item: int, reader: _Reader) -> _ItemData:
-    location = meta.locations.get(item)  # type: ignore[union-attr]
+    location = meta.locations.get(item)
     if location is None:
         raise _Unparseable("coded item has no location")
     method, base, extents = location
@@ -433,7 +446,7 @@ def _item_data(meta: _Meta, item: int, reader: _Reader) -> _ItemData:
 # --- AV1 ---------------------------------------------------------------------------------------
 
 _OBU_SEQUENCE_HEADER, _OBU_FRAME_HEADER, _OBU_TILE_GROUP, _OBU_FRAME = 1, 3, 4, 6
-_KEY_FRAME, _INTRA_ONLY_FRAME, _SWITCH_FRAME = 0, 2, 3
+_KEY_FRAME, _INTRA_ONLY_FRAME = 0, 2  # frame_type values (1: inter, 3: switch)
 _SELECT = 2  # SELECT_SCREEN_CONTENT_TOOLS / SELECT_INTEGER_MV
 
 
@@ -772,11 +785,10 @@ def _st_ref_pic_set(b: _Bits, index: int, count: int,
         sign = b.u(1)
         delta_rps = (1 - 2 * sign) * (b.ue((1 << 15) - 1) + 1)
         deltas: list[int] = []
-        for j, ref in enumerate((*ref_s0, *ref_s1, 0)):  # the last entry is the ref picture
-            used = b.flag()
-            if used or b.flag():  # use_delta_flag (1 when used_by_curr_pic_flag is)
+        for ref in (*ref_s0, *ref_s1, 0):  # 0: the reference picture itself
+            used = b.flag()  # used_by_curr_pic_flag
+            if used or b.flag():  # use_delta_flag (inferred 1 when used)
                 deltas.append(ref + delta_rps)
-            del j
         s0 = tuple(sorted((d for d in deltas if d < 0), reverse=True))
         s1 = tuple(sorted(d for d in deltas if d > 0))
         if len(s0) + len(s1) > _MAX_RPS_PICS:
@@ -860,8 +872,8 @@ def _hevc_pps(rbsp: bytes) -> tuple[int, _Pps]:
     b.ue(14)  # num_ref_idx_l0_default_active_minus1
     b.ue(14)  # num_ref_idx_l1_default_active_minus1
     init_qp_minus26 = b.se(-(26 + 48), 25)  # 48: QpBdOffsetY of 16-bit video
-    b.u(3)  # constrained_intra_pred, transform_skip_enabled, cu_qp_delta_enabled flags
-    if (rbsp and b) and _bit_before(b):
+    b.u(2)  # constrained_intra_pred_flag, transform_skip_enabled_flag
+    if b.flag():  # cu_qp_delta_enabled_flag
         b.ue(32)  # diff_cu_qp_delta_depth
     b.se(-12, 12)  # pps_cb_qp_offset
     b.se(-12, 12)  # pps_cr_qp_offset
@@ -869,3 +881,158 @@ def _hevc_pps(rbsp: bytes) -> tuple[int, _Pps]:
     transquant_bypass = b.flag()
     return pps_id, _Pps(sps_id, output_flag_present, extra_bits, init_qp_minus26,
                         transquant_bypass)
+
+
+def _hevc_slice_qp(rbsp: bytes, nal_type: int, sps_by_id: dict[int, _Sps],
+                   pps_by_id: dict[int, _Pps]) -> tuple[int, _Pps]:
+    """(SliceQpY, its PPS) of the first slice segment of a picture (7.3.6.1, 7.4.7.1)."""
+    b = _Bits(rbsp)
+    if not b.flag():
+        raise _Unparseable("not the first slice segment of the picture")
+    if nal_type in _IRAP_NAL_TYPES:
+        b.u(1)  # no_output_of_prior_pics_flag
+    pps = pps_by_id.get(b.ue(63))
+    sps = None if pps is None else sps_by_id.get(pps.sps_id)
+    if pps is None or sps is None:
+        raise _Unparseable("slice refers to a missing parameter set")
+    b.u(pps.extra_slice_header_bits)  # slice_reserved_flag[i]
+    if b.ue(2) != _SLICE_I:
+        raise _Unparseable("not an intra slice")
+    if pps.output_flag_present:
+        b.u(1)  # pic_output_flag
+    if sps.separate_colour_plane:
+        b.u(2)  # colour_plane_id
+    if nal_type not in _IDR_NAL_TYPES:
+        b.u(sps.poc_lsb_bits)  # slice_pic_order_cnt_lsb
+        if not b.flag():  # short_term_ref_pic_set_sps_flag
+            _st_ref_pic_set(b, len(sps.rps), len(sps.rps), sps.rps)
+        elif len(sps.rps) > 1:
+            b.u(_bits_for(len(sps.rps)))  # short_term_ref_pic_set_idx
+        if sps.long_term:
+            from_sps = b.ue(sps.long_term_sps) if sps.long_term_sps else 0
+            for i in range(from_sps + b.ue(_MAX_RPS_PICS)):
+                if i >= from_sps:
+                    b.u(sps.poc_lsb_bits + 1)  # poc_lsb_lt, used_by_curr_pic_lt_flag
+                elif sps.long_term_sps > 1:
+                    b.u(_bits_for(sps.long_term_sps))  # lt_idx_sps
+                if b.flag():  # delta_poc_msb_present_flag
+                    b.ue()  # delta_poc_msb_cycle_lt
+        if sps.temporal_mvp:
+            b.u(1)  # slice_temporal_mvp_enabled_flag
+    if sps.sao:
+        b.u(2 if sps.chroma_array_type else 1)  # slice_sao_luma_flag, slice_sao_chroma_flag
+    qp = 26 + pps.init_qp_minus26 + b.se(-128, 128)  # slice_qp_delta
+    if not -sps.qp_bd_offset <= qp <= 51:
+        raise _Unparseable(f"SliceQpY {qp} out of range")
+    return qp, pps
+
+
+def _hevc_parameter_set(kind: int, rbsp: bytes, sps_by_id: dict[int, _Sps],
+                        pps_by_id: dict[int, _Pps]) -> None:
+    if kind == _NAL_SPS:
+        sps_id, sps = _hevc_sps(rbsp)
+        sps_by_id[sps_id] = sps
+    elif kind == _NAL_PPS:
+        pps_id, pps = _hevc_pps(rbsp)
+        pps_by_id[pps_id] = pps
+
+
+def _nal_header(header: bytes) -> tuple[int, int]:
+    """(nal_unit_type, nuh_layer_id) of a 2-byte NAL unit header (7.3.1.2)."""
+    if header[0] & 0x80:
+        raise _Unparseable("forbidden_zero_bit set")
+    return (header[0] >> 1) & 0x3F, ((header[0] & 1) << 5) | (header[1] >> 3)
+
+
+def _hevc_quantiser(item: _ItemData, config: bytes) -> tuple[int, bool]:
+    """(SliceQpY, transquant bypass enabled) of the first slice of the item's picture."""
+    if len(config) < 23 or config[0] != 1:  # configurationVersion 1
+        raise _Unparseable("bad hvcC")
+    length_size = (config[21] & 3) + 1
+    if length_size == 3:
+        raise _Unparseable("NAL length size 3")
+    sps_by_id: dict[int, _Sps] = {}
+    pps_by_id: dict[int, _Pps] = {}
+    pos = 23
+    for _ in range(config[22]):  # numOfArrays: (type byte, count, [length, NAL unit]...)
+        count = _int(config, pos + 1, 2)
+        pos += 3
+        for _n in range(count):
+            size = _int(config, pos, 2)
+            if pos + 2 + size > len(config) or size < 2:
+                raise _Unparseable("hvcC NAL unit cut")
+            kind, layer = _nal_header(config[pos + 2:pos + 4])
+            if not layer:
+                rbsp = _unescape(config[pos + 4:pos + 2 + size])
+                _hevc_parameter_set(kind, rbsp, sps_by_id, pps_by_id)
+            pos += 2 + size
+    pos = 0
+    for _ in range(MAX_UNITS):
+        if pos + length_size + 2 > item.size:
+            break
+        head = item.read(pos, length_size + 2)
+        size = int.from_bytes(head[:length_size], "big")
+        if size < 2 or pos + length_size + size > item.size:
+            raise _Unparseable("NAL unit larger than its item")
+        kind, layer = _nal_header(head[length_size:])
+        body_at = pos + length_size + 2
+        pos += length_size + size
+        if layer:
+            continue  # another layer of a multi-layer picture: the base layer decides
+        if kind in (_NAL_SPS, _NAL_PPS):
+            body = item.read(body_at, min(size - 2, PARAMETER_SET_MAX))
+            _hevc_parameter_set(kind, _unescape(body), sps_by_id, pps_by_id)
+        elif kind in _SLICE_NAL_TYPES:
+            rbsp = _unescape(item.read(body_at, min(size - 2, UNIT_HEAD)))
+            qp, pps = _hevc_slice_qp(rbsp, kind, sps_by_id, pps_by_id)
+            return qp, pps.transquant_bypass
+        elif kind < 32:
+            raise _Unparseable(f"VCL NAL unit type {kind} before any slice")
+    raise _Unparseable("no slice")
+
+
+# --- entry points ------------------------------------------------------------------------------
+
+def _read_quality(f: BinaryIO, size: int) -> CodedQuality:
+    reader = _Reader(f, size)
+    meta = _parse_meta(_meta(reader))
+    codec, item = _coded_item(meta)
+    config = _config(meta, item, codec)
+    data = _item_data(meta, item, reader)
+    if codec == "av1":
+        q_index = _av1_quantiser(data, config)
+        if q_index == 0:
+            return CodedQuality(codec, 0, 100, lossless=True)
+        return CodedQuality(codec, q_index, quality_for_quantiser(q_index, AVIF_QUALITY_QINDEX))
+    qp, bypass = _hevc_quantiser(data, config)
+    if bypass:
+        return CodedQuality(codec, qp, 100, lossless=True)
+    return CodedQuality(codec, qp, quality_for_quantiser(qp, HEIF_QUALITY_QP))
+
+
+def coded_quality(data_or_path: Source) -> CodedQuality | None:
+    """Codec, quantiser and estimated encoder quality of an AVIF / HEIF still picture's primary
+    image; None when it is not one, cannot be parsed, or a path cannot be read."""
+    try:
+        if isinstance(data_or_path, (bytes, bytearray, memoryview)):
+            data = bytes(data_or_path)
+            return _read_quality(io.BytesIO(data), len(data))
+        with open(data_or_path, "rb") as f:
+            return _read_quality(f, os.fstat(f.fileno()).st_size)
+    except _Unparseable as err:
+        log.debug("AVIF/HEIF quantiser not read: %s", err)
+    except OSError as err:
+        log.debug("AVIF/HEIF file not read: %s", err)
+    return None
+
+
+def avif_quality(data_or_path: Source) -> int | None:
+    """Estimated libavif (Pillow) quality 0..100 of an AV1-coded AVIF picture, else None."""
+    result = coded_quality(data_or_path)
+    return result.quality if result is not None and result.codec == "av1" else None
+
+
+def heif_quality(data_or_path: Source) -> int | None:
+    """Estimated libheif x265 (pillow-heif) quality 0..100 of an HEVC-coded HEIF, else None."""
+    result = coded_quality(data_or_path)
+    return result.quality if result is not None and result.codec == "hevc" else None

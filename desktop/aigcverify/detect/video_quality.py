@@ -18,9 +18,9 @@ import numpy as np
 __all__ = ["H264_QP_MAX", "DECODER_OPTIONS", "frame_qp", "video_qp"]
 
 # bench/h264_quality_equivalence.py: on Kodak24, H.264 intra frames lose as much luma PSNR as
-# JPEG quality 80 (36.8 dB) at a median macroblock QP of 24.3. libx264's default (CRF 23)
-# gives key frames a median QP of about 25.5, so its files count as laundered: measured, the
-# detector separates CRF 28 video barely better than chance (models/README.md).
+# JPEG quality 80 (36.8 dB) at a median macroblock QP of 24.3. In ordinary libx264 clips (one
+# key frame a second) key frames get a QP 1 (moving scene) to 5 (still scene) below the CRF:
+# the default CRF 23 passes, CRF 28 is flagged when the scene moves, CRF 29 and above always.
 H264_QP_MAX = 24.3
 
 DECODER_OPTIONS = {"export_side_data": "venc_params"}  # set on the decoder before decoding
