@@ -246,7 +246,7 @@ def condition_block(cond: str, ai: SourceResult, real: list[SourceResult], info:
     failed = ai.conds[cond].failed + sum(r.conds[cond].failed for r in real)
     frames = sorted({f for r in (ai, *real) for f in r.conds[cond].frames})
     qps = [q for r in (ai, *real) for q in r.conds[cond].qp]
-    qp_text = (f"; key-frame QP (median macroblock) median {np.median(qps):.1f}, "
+    qp_text = (f"; key-frame QP (upper-quartile macroblock) median {np.median(qps):.1f}, "
                f"range {min(qps):.1f}-{max(qps):.1f}" if qps else "")
     lines.append(f"failed files: {failed}; frames scored per file: {frames}{qp_text}")
     return lines + [""]

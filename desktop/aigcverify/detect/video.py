@@ -40,7 +40,7 @@ MAX_FACES_PER_FRAME = 2
 class SampledFrame(NamedTuple):
     time: float  # seconds
     rgb: np.ndarray  # H x W x 3 uint8
-    qp: float | None  # median macroblock quantiser (H.264), else None (video_quality.py)
+    qp: float | None  # upper-quartile macroblock quantiser (H.264), else None (video_quality.py)
 
 
 @dataclass(slots=True)

@@ -5,9 +5,10 @@ photo as much as JPEG quality 80, the traces it looks for are quantised away, as
 re-saved JPEG, and its band is forced to "inconclusive" (laundering reason `video-quality`).
 
 FFmpeg's H.264 decoder exports each frame's per-macroblock QP when asked
-(`export_side_data=venc_params`); the frame's figure is the median over its macroblocks, which
-follows the encoder's nominal QP but is not pulled down by flat areas that adaptive
-quantisation spends few bits on. Other codecs (HEVC, AV1, VP9) get None: their quantiser
+(`export_side_data=venc_params`); the frame's figure is the upper quartile over its macroblocks:
+adaptive quantisation gives flat areas a finer quantiser and textured ones a coarser one, and
+the detector reads textured areas, so a median would understate the loss in pictures that are
+mostly sky or wall. Other codecs (HEVC, AV1, VP9) get None: their quantiser
 scales differ and were not measured.
 """
 
@@ -18,16 +19,17 @@ import numpy as np
 __all__ = ["H264_QP_MAX", "DECODER_OPTIONS", "frame_qp", "video_qp"]
 
 # bench/h264_quality_equivalence.py: on Kodak24, H.264 intra frames lose as much luma PSNR as
-# JPEG quality 80 (36.8 dB) at a median macroblock QP of 24.3. In ordinary libx264 clips (one
-# key frame a second) key frames get a QP 1 (moving scene) to 5 (still scene) below the CRF:
-# the default CRF 23 passes, CRF 28 is flagged when the scene moves, CRF 29 and above always.
-H264_QP_MAX = 24.3
+# JPEG quality 80 (36.8 dB) at an upper-quartile macroblock QP of 26.2. In ordinary libx264
+# clips (one key frame a second) key frames get a QP about 4 below the CRF in a still scene and
+# about the CRF in a moving one: the default CRF 23 passes, CRF 28 is flagged when the scene
+# moves, and CRF 30 and coarser always.
+H264_QP_MAX = 26.2
 
 DECODER_OPTIONS = {"export_side_data": "venc_params"}  # set on the decoder before decoding
 
 
 def frame_qp(frame) -> float | None:  # noqa: ANN001 - a PyAV VideoFrame
-    """Median macroblock QP of a decoded H.264 frame, or None when the decoder exported none."""
+    """Upper-quartile macroblock QP of a decoded H.264 frame, or None when none was exported."""
     from av.sidedata.encparams import VideoEncParams, VideoEncParamsType  # noqa: PLC0415
 
     # iterate the container itself: PyAV 18's .values() fails on entries of some other types
@@ -38,7 +40,7 @@ def frame_qp(frame) -> float | None:  # noqa: ANN001 - a PyAV VideoFrame
             return None
         if data.nb_blocks == 0:
             return float(data.qp)
-        return float(np.median(data.qp_map()))
+        return float(np.percentile(data.qp_map(), 75))
     return None
 
 
