@@ -242,14 +242,18 @@ class Tasks(QObject):
                     warmed = True
                     continue
                 try:
-                    self._run_batch(pool, batch)
+                    status, message = self._run_batch(pool, batch)
                 finally:
                     with self._lock:
                         self._current = None
+                # Announced only once the batch is no longer current: the window asks busy()
+                # when it hears of it, and would otherwise wait for an idle that never comes.
+                self.batch_finished.emit(batch.id, status, message)
         finally:
             pool.close()
 
-    def _run_batch(self, pool, batch: _Batch) -> None:
+    def _run_batch(self, pool, batch: _Batch) -> tuple[str, str]:
+        """Check a batch; returns its (BatchStatus, message)."""
         with self._lock:
             wanted = [i for i in range(len(batch.paths)) if i not in batch.skipped]
             paths = [batch.paths[i] for i in wanted]
@@ -270,7 +274,7 @@ class Tasks(QObject):
             status, message = BatchStatus.FAILED, f"{type(err).__name__}: {err}"
         if batch.cancel.cancelled:
             status = BatchStatus.CANCELLED
-        self.batch_finished.emit(batch.id, status, message)
+        return status, message
 
     # -- io lane ------------------------------------------------------------------------------
     def _preview_stale(self, token: int) -> bool:

@@ -202,3 +202,23 @@ def test_screenshot_mode_saves_the_window_and_exits_0(tmp_path, make_png, make_l
     usage = subprocess.run([sys.executable, "-m", "aigcverify_gui", "--screenshot", str(out)],
                            env=env, capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2
+
+
+def test_a_finished_batch_is_no_longer_busy_when_announced(qtbot, tasks, tmp_path, make_png,
+                                                           make_label):
+    """The window decides 'idle' when it hears batch_finished; if the helper still counted the
+    batch as current at that moment, the window would wait for an idle that never comes."""
+    from PySide6.QtCore import Qt
+
+    busy_when_announced = []
+    announce = lambda *_: busy_when_announced.append(tasks.busy())  # noqa: E731
+    # a direct connection runs in the helper thread, at the very moment of the announcement
+    tasks.batch_finished.connect(announce, Qt.ConnectionType.DirectConnection)
+    try:
+        png = make_png(tmp_path / "a.png", {"AIGC": make_label("1")})
+        for _ in range(3):
+            with qtbot.waitSignal(tasks.batch_finished, timeout=60_000):
+                tasks.submit([png], CheckOptions(detector=False, explicit=False))
+    finally:
+        tasks.batch_finished.disconnect(announce)
+    assert busy_when_announced == [False, False, False]
