@@ -1,5 +1,5 @@
 """Laundering signs: JPEG quality from quantisation tables, lossy WebP quality from the VP8
-header (unit and end to end through the shipped detector), thumbnails."""
+header, AVIF/HEIF quantisers (unit and end to end through the shipped detector), thumbnails."""
 
 import io
 
@@ -51,7 +51,8 @@ def _textured_rgb(h=384, w=448, seed=0) -> np.ndarray:
 def test_webp_laundering_reason():
     from aigcverify.detect.laundering import REASONS, WEBP_QUALITY_MIN
 
-    assert WEBP_QUALITY_MIN == JPEG_QUALITY_MIN
+    # WebP keeps more than JPEG at the same number: its cut is never the stricter one
+    assert 70 <= WEBP_QUALITY_MIN <= JPEG_QUALITY_MIN
     assert laundering_reason(1024, 1024, None, webp_quality=WEBP_QUALITY_MIN - 1) == "webp-quality"
     assert laundering_reason(1024, 1024, None, webp_quality=WEBP_QUALITY_MIN) is None
     assert laundering_reason(1024, 1024, None, webp_quality=None) is None
@@ -117,3 +118,37 @@ def test_high_quality_and_lossless_webp_are_not_flagged(tmp_path, result_schema,
         assert det["webp_quality"] is None
     else:
         assert abs(det["webp_quality"] - 95) <= 3
+
+
+# --- AVIF and HEIF ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("fmt", "quality", "reason"), [
+    ("AVIF", 40, "avif-quality"),  # base_q_idx 172, coarser than the JPEG-80 equivalent (116)
+    ("AVIF", None, None),  # Pillow's default (75): base_q_idx 76, keeps more than JPEG 80
+    ("HEIF", 25, "heif-quality"),  # QP 34, coarser than the JPEG-80 equivalent (26)
+    ("HEIF", None, None),  # pillow-heif's default (50): QP 22
+])
+def test_coarse_avif_and_heif_force_inconclusive(tmp_path, result_schema, en_options, fmt,
+                                                 quality, reason):
+    import jsonschema
+
+    from aigcverify.i18n import tr
+    from aigcverify.pipeline import check_file
+
+    if fmt == "HEIF":
+        pillow_heif = pytest.importorskip("pillow_heif")
+        pillow_heif.register_heif_opener()
+    path = tmp_path / f"picture.{fmt.lower()}"
+    options = {} if quality is None else {"quality": quality}
+    Image.fromarray(_textured_rgb()).save(path, fmt, **options)
+    result = check_file(path, en_options)
+    jsonschema.validate(result, result_schema)
+    det = result["detector"]
+    coded = det["coded_quality"]
+    assert coded["codec"] == {"AVIF": "av1", "HEIF": "hevc"}[fmt] and not coded["lossless"]
+    if quality is not None:
+        assert abs(coded["quality"] - quality) <= 3
+    assert det["laundering_code"] == reason
+    if reason:
+        assert det["band"] == "inconclusive"
+        assert det["laundering"] == tr(f"detector.laundering.{reason}", "en")

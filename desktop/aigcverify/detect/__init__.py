@@ -11,6 +11,7 @@ types are left alone (detector stays None). Only VerifyError subclasses escape.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from ..findings import problem
@@ -38,10 +39,12 @@ def score_image_file(path: str, info: ModelInfo, provider: str = "auto",
     rgb = decoded.rgb
     frame = score_pixels(info, session, rgb)
     h, w, _ = rgb.shape
-    reason = laundering_reason(w, h, decoded.jpeg_quality, webp_quality=decoded.webp_quality)
+    reason = laundering_reason(w, h, decoded.jpeg_quality, webp_quality=decoded.webp_quality,
+                               coded=decoded.coded)
     entry = detector_entry(info, used, frame.logit, frame.patches, reason, lang)
     entry["jpeg_quality"] = decoded.jpeg_quality
     entry["webp_quality"] = decoded.webp_quality
+    entry["coded_quality"] = dataclasses.asdict(decoded.coded) if decoded.coded else None
     return entry, decode_marks(rgb)
 
 

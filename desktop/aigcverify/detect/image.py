@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import LimitExceeded
+from .heif_quality import CodedQuality
 from .manifest import DetectorError
 
 __all__ = ["MAX_PIXELS", "Decoded", "decode_image"]
@@ -24,6 +25,7 @@ class Decoded:
     rgb: np.ndarray  # H x W x 3 uint8, as stored (no EXIF rotation: it would move the grid)
     jpeg_quality: int | None  # estimated IJG quality of a JPEG file, else None
     webp_quality: int | None = None  # estimated libwebp quality of a still lossy WebP, else None
+    coded: CodedQuality | None = None  # an AVIF's or HEIF's quantiser and quality, else None
 
 
 def _register_heif() -> None:
@@ -61,7 +63,7 @@ def decode_image(path: str) -> Decoded:
                 w, h = im.size
                 if w * h > MAX_PIXELS:
                     raise LimitExceeded(f"picture of {w}x{h} pixels is too large to score")
-                quality = webp = None
+                quality = webp = coded = None
                 if im.format == "JPEG":
                     from .laundering import jpeg_quality  # noqa: PLC0415
 
@@ -70,6 +72,10 @@ def decode_image(path: str) -> Decoded:
                     from .webp_quality import webp_quality  # noqa: PLC0415
 
                     webp = webp_quality(path)  # reads the file's first chunks itself
+                elif im.format in ("AVIF", "HEIF"):
+                    from .heif_quality import coded_quality  # noqa: PLC0415
+
+                    coded = coded_quality(path)  # reads the file's boxes itself, bounded
                 im.seek(0)
                 rgb = _to_rgb(im)
     except LimitExceeded:
@@ -80,4 +86,5 @@ def decode_image(path: str) -> Decoded:
         raise DetectorError(f"picture could not be decoded: {err}"[:300]) from err
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
         raise DetectorError(f"unexpected picture layout {rgb.shape}")
-    return Decoded(rgb=np.ascontiguousarray(rgb), jpeg_quality=quality, webp_quality=webp)
+    return Decoded(rgb=np.ascontiguousarray(rgb), jpeg_quality=quality, webp_quality=webp,
+                   coded=coded)

@@ -7,13 +7,16 @@ Checks, cheapest first (each a small function; their meanings live in REASONS):
   jpeg-quality  the file is a JPEG whose quantisation tables correspond to an IJG quality below
                 JPEG_QUALITY_MIN: the pixel-level traces the model reads are quantised away.
   webp-quality  the file is a lossy WebP whose VP8 quantiser corresponds to a libwebp quality
-                below WEBP_QUALITY_MIN (webp_quality.py; measured on photos, within about 2
-                quality points): the same loss, through a different codec. The two quality
-                scales are not the same, but both are what users pass as "quality", and both
-                codecs' defaults (75 to 80) sit near the cut.
-  video-quality a video whose sampled key frames were quantised coarser than H264_QP_MAX
-                (video_quality.py): the H.264 quantiser that costs a photo as much as JPEG
-                quality 80. Only H.264 is measured; other codecs are not checked.
+                below WEBP_QUALITY_MIN (webp_quality.py; within about 2 quality points).
+  avif-quality, heif-quality
+                an AVIF (AV1) or HEIF (HEVC) picture whose quantiser is coarser than
+                heif_quality.JPEG80_QUANTISER.
+
+Every codec is cut where it costs a photo as much as JPEG quality 80 (mean luma PSNR on
+Kodak24, measured by the bench scripts named beside each cut), not at "quality 80" on its
+own scale: the scales differ (pillow-heif's quality 50 keeps more than JPEG 90).
+  video-quality a video whose sampled H.264 key frames were quantised coarser than
+                H264_QP_MAX (video_quality.py). Other video codecs are not checked.
   small         the short side is below MIN_SIDE: thumbnails and previews are almost always
                 resized copies.
 
@@ -26,19 +29,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from .heif_quality import CodedQuality
 from .video_quality import H264_QP_MAX
 
 __all__ = ["REASONS", "JPEG_QUALITY_MIN", "WEBP_QUALITY_MIN", "MIN_SIDE", "jpeg_quality",
            "laundering_reason"]
 
 JPEG_QUALITY_MIN = 80
-WEBP_QUALITY_MIN = JPEG_QUALITY_MIN  # the JPEG cut: the detector is not yet measured on WebP
+# Every codec is cut where it loses as much as JPEG quality 80 (mean luma PSNR on Kodak24):
+# libwebp quality 76 (bench/webp_quality_table.py). cwebp's default (75) is below the cut,
+# Pillow's (80) above.
+WEBP_QUALITY_MIN = 76
 MIN_SIDE = 256
 
 # reason code -> i18n key of its plain-language explanation
 REASONS = {
     "jpeg-quality": "detector.laundering.jpeg-quality",
     "webp-quality": "detector.laundering.webp-quality",
+    "avif-quality": "detector.laundering.avif-quality",
+    "heif-quality": "detector.laundering.heif-quality",
     "video-quality": "detector.laundering.video-quality",
     "small": "detector.laundering.small",
 }
@@ -76,16 +85,23 @@ def jpeg_quality(quantization: dict | None) -> int | None:
     return min(errors, key=lambda q: (errors[q], -q))
 
 
+_CODED_REASON = {"av1": "avif-quality", "hevc": "heif-quality"}
+
+
 def laundering_reason(width: int, height: int, quality: int | None,
-                      webp_quality: int | None = None, video_qp: float | None = None) -> str | None:
+                      webp_quality: int | None = None, video_qp: float | None = None,
+                      coded: CodedQuality | None = None) -> str | None:
     """The first laundering sign found (a REASONS key), or None. `quality` is the estimated
     JPEG quality (jpeg_quality), `webp_quality` the estimated lossy WebP quality
     (webp_quality.webp_quality), `video_qp` a video's key-frame quantiser
-    (video_quality.video_qp); None when the file is not of that kind."""
+    (video_quality.video_qp), `coded` an AVIF's or HEIF's quantiser (heif_quality); None when
+    the file is not of that kind."""
     if quality is not None and quality < JPEG_QUALITY_MIN:
         return "jpeg-quality"
     if webp_quality is not None and webp_quality < WEBP_QUALITY_MIN:
         return "webp-quality"
+    if coded is not None and coded.coarser_than_jpeg80:
+        return _CODED_REASON[coded.codec]
     if video_qp is not None and video_qp > H264_QP_MAX:
         return "video-quality"
     if min(width, height) < MIN_SIDE:
