@@ -1,20 +1,21 @@
 """Re-measure the AVIF and HEIF quality tables of desktop/aigcverify/detect/heif_quality.py.
 
-    nice -n 10 python bench/heif_quality_table.py --codec avif   # ~10 min on one core
-    nice -n 10 python bench/heif_quality_table.py --codec heif   # ~15 min (x265 is slower)
+    nice -n 10 python bench/heif_quality_table.py --codec avif   # 756 s here (shared 2 cores)
+    nice -n 10 python bench/heif_quality_table.py --codec heif --low 20   # 968 s (x265 is slower)
 
 For every Kodak24 photo and every quality LOW..100 (Pillow's AVIF encoder, pillow-heif's HEIF
 encoder, default settings otherwise), encode, read the quantiser with the app's own reader
 (coded_quality) and print the median quantiser per quality (the table pasted into the module),
 how far a leave-one-photo-out estimate lands from the true quality, and how many photo/quality
-pairs at 70..90 land on the wrong side of 80 (the laundering cut).
+pairs at 70..90 land on the wrong side of 80.
 
 It also prints, at each quality, two measures of loss beside JPEG and WebP at quality 80: the
-mean luma PSNR (against the PNG, as bench/h264_quality_equivalence.py measures it) and the mean "trace correlation", the correlation between the
-high-pass residual (luma minus its 3x3 mean) of the photo and of the decoded copy, a stand-in for
-the pixel-level traces the detector reads. For each it gives the lowest quality that keeps as
-much as JPEG 80 does: the encoders' quality scales are not the same, and this says where "as
-lossy as the JPEG cut" falls on each.
+mean luma PSNR against the PNG (as bench/h264_quality_equivalence.py measures it for video) and
+the mean "trace correlation", the correlation between the high-pass residual (luma minus its
+3x3 mean) of the photo and of the decoded copy, a stand-in for the pixel-level traces the
+detector reads. For each it gives the lowest quality that keeps as much as JPEG 80 does: the
+encoders' quality scales are not JPEG's, and this is where "as lossy as the JPEG cut" falls on
+each (heif_quality.JPEG80_QUANTISER).
 """
 
 from __future__ import annotations

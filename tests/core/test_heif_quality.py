@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from aigcverify.detect.heif_quality import (AVIF_QUALITY_QINDEX, HEIF_QUALITY_QP, MAX_DERIVATION,
-                                            MAX_META, CodedQuality, avif_quality, coded_quality,
-                                            heif_quality, quality_for_quantiser)
+                                            MAX_META, MAX_UNITS, CodedQuality, avif_quality,
+                                            coded_quality, heif_quality, quality_for_quantiser)
 
 pillow_heif = pytest.importorskip("pillow_heif")
 pillow_heif.register_heif_opener()
@@ -168,6 +168,16 @@ def test_encoder_defaults():
     assert heif_quality(_save(_textured(), "HEIF")) in (50, 51)
 
 
+@pytest.mark.parametrize(("fmt", "quality", "coarse"), [
+    ("AVIF", 40, True), ("AVIF", 61, True), ("AVIF", 62, False), ("AVIF", 75, False),
+    ("HEIF", 20, True), ("HEIF", 40, True), ("HEIF", 41, False), ("HEIF", 50, False),
+])
+def test_jpeg80_equivalent_cut(fmt, quality, coarse):
+    """The laundering test sits where the encoder loses as much as JPEG 80 (AVIF quality 62,
+    HEIF quality 41), not at 80 of the encoders' own scales; both defaults pass."""
+    assert coded_quality(_save(_textured(), fmt, quality=quality)).coarser_than_jpeg80 is coarse
+
+
 def test_quantiser_falls_as_quality_rises():
     rgb = _textured(seed=3)
     for fmt in ("AVIF", "HEIF"):
@@ -215,7 +225,7 @@ def test_lossless_avif_and_heif_read_as_quality_100():
     """Pillow's AVIF quality=100 codes base_q_idx 0 (AV1's lossless transform); pillow-heif's
     quality=-1 is x265's lossless mode, which enables transquant bypass and writes QP 4."""
     avif = coded_quality(_save(_textured(), "AVIF", quality=100))
-    assert avif == CodedQuality("av1", 0, 100, lossless=True)
+    assert avif == CodedQuality("av1", 0, 100, lossless=True) and not avif.coarser_than_jpeg80
     heif = coded_quality(_save(_textured(), "HEIF", quality=-1))
     assert heif.codec == "hevc" and heif.lossless and heif.quality == 100 and heif.quantiser == 4
     near = coded_quality(_save(_textured(), "HEIF", quality=100))  # lossy, QP 0
@@ -274,7 +284,7 @@ def test_missing_file_and_other_formats_are_none(tmp_path):
 def test_tables_are_monotone_and_cover_the_scale():
     for table in (AVIF_QUALITY_QINDEX, HEIF_QUALITY_QP):
         assert len(table) == 101 and list(table) == sorted(table, reverse=True)
-    assert quality_for_quantiser(255, AVIF_QUALITY_QINDEX) == 0
+    assert quality_for_quantiser(255, AVIF_QUALITY_QINDEX) == 2  # 0..2 share 255: the highest
     assert quality_for_quantiser(AVIF_QUALITY_QINDEX[80], AVIF_QUALITY_QINDEX) in (80, 81)
     assert quality_for_quantiser(51, HEIF_QUALITY_QP) <= 5
 
@@ -540,6 +550,14 @@ def test_hevc_slices_that_are_not_read():
     other_layer = bytes([21 << 1, 1 << 3 | 1]) + escape(hevc_cra_slice(slice_type=1))
     data = _hevc_file(config, other_layer, nal(21, hevc_cra_slice()))
     assert coded_quality(data).quantiser == 5  # layer 1 skipped, the base layer read
+
+
+def test_units_before_the_slice_are_bounded():
+    config = hvcc(nal(33, hevc_sps()), nal(34, hevc_pps()))
+    sei = nal(39, b"\x05\x02ab\x80")
+    assert coded_quality(_hevc_file(config, *[sei] * (MAX_UNITS - 1), nal(21, hevc_cra_slice()))) \
+        .quantiser == 5
+    assert coded_quality(_hevc_file(config, *[sei] * MAX_UNITS, nal(21, hevc_cra_slice()))) is None
 
 
 def obu(kind: int, payload: bytes, temporal_id: int | None = None, size: bool = True) -> bytes:
