@@ -152,3 +152,34 @@ def test_coarse_avif_and_heif_force_inconclusive(tmp_path, result_schema, en_opt
     if reason:
         assert det["band"] == "inconclusive"
         assert det["laundering"] == tr(f"detector.laundering.{reason}", "en")
+
+
+# --- enlarged pictures -----------------------------------------------------------------------
+
+def test_resized_reason_comes_after_compression_and_size():
+    assert laundering_reason(1024, 1024, None, resized=True) == "resized"
+    assert laundering_reason(1024, 1024, 50, resized=True) == "jpeg-quality"
+    assert laundering_reason(MIN_SIDE - 1, 1024, None, resized=True) == "small"
+
+
+def test_an_enlarged_photo_is_inconclusive_and_its_original_is_not(tmp_path, en_options):
+    from pathlib import Path
+
+    from aigcverify.i18n import tr
+    from aigcverify.pipeline import check_file
+
+    kodak = (Path(__file__).resolve().parents[3] / "shared" / "data" / "detector" / "dev-eval"
+             / "real-kodak24" / "kodim23.png")
+    if not kodak.exists():
+        pytest.skip("shared detector data not present")
+    with Image.open(kodak) as im:
+        im.convert("RGB").save(tmp_path / "original.png")
+        im.convert("RGB").resize((im.width * 3 // 2, im.height * 3 // 2),
+                                 Image.Resampling.BICUBIC).save(tmp_path / "enlarged.png")
+    original = check_file(tmp_path / "original.png", en_options)["detector"]
+    assert original["laundering_code"] is None
+    assert original["resampling"]["score"] < original["resampling"]["threshold"]
+    enlarged = check_file(tmp_path / "enlarged.png", en_options)["detector"]
+    assert enlarged["laundering_code"] == "resized" and enlarged["band"] == "inconclusive"
+    assert enlarged["laundering"] == tr("detector.laundering.resized", "en")
+    assert any(abs(f - 1.5) < 0.02 for f in enlarged["resampling"]["factors"])

@@ -19,6 +19,8 @@ from ..i18n import tr
 from .image import decode_image
 from .laundering import laundering_reason
 from .manifest import DEFAULT_MODEL, DetectorError, ModelInfo, load_manifest
+from .resampling import THRESHOLD as RESAMPLING_THRESHOLD
+from .resampling import resampling_evidence
 from .scoring import detector_entry, score_pixels
 from .session import get_session
 from .watermark import decode_marks
@@ -39,12 +41,15 @@ def score_image_file(path: str, info: ModelInfo, provider: str = "auto",
     rgb = decoded.rgb
     frame = score_pixels(info, session, rgb)
     h, w, _ = rgb.shape
+    resampling = resampling_evidence(rgb)
     reason = laundering_reason(w, h, decoded.jpeg_quality, webp_quality=decoded.webp_quality,
-                               coded=decoded.coded)
+                               coded=decoded.coded, resized=resampling.resized)
     entry = detector_entry(info, used, frame.logit, frame.patches, reason, lang)
     entry["jpeg_quality"] = decoded.jpeg_quality
     entry["webp_quality"] = decoded.webp_quality
     entry["coded_quality"] = dataclasses.asdict(decoded.coded) if decoded.coded else None
+    entry["resampling"] = {"score": round(resampling.score, 2), "threshold": RESAMPLING_THRESHOLD,
+                           "factors": [round(f, 3) for f in resampling.factor_candidates]}
     return entry, decode_marks(rgb)
 
 
