@@ -34,6 +34,7 @@ from common import CALIB_SOURCES, DEV_AI_SOURCES, HOLDOUT_SOURCES, source_files 
 
 from aigcverify.detect.image import decode_image  # noqa: E402
 from aigcverify.detect.laundering import jpeg_quality, laundering_reason  # noqa: E402
+from aigcverify.detect.resampling import resampling_evidence  # noqa: E402
 from aigcverify.detect.manifest import calibrate, load_manifest  # noqa: E402
 from aigcverify.detect.scoring import score_pixels  # noqa: E402
 from aigcverify.detect.session import get_session  # noqa: E402
@@ -88,7 +89,8 @@ def score_sources(sources, info, session, min_side: int, kind: str, marks: dict)
                 fs = score_pixels(info, session, rgb)
                 h, w, _ = rgb.shape
                 rows[cond]["score"].append(calibrate(info, fs.logit))
-                rows[cond]["laundered"].append(laundering_reason(w, h, quality))
+                resized = resampling_evidence(rgb).resized
+                rows[cond]["laundered"].append(laundering_reason(w, h, quality, resized=resized))
                 if cond == "native":
                     marks.setdefault(kind, {}).setdefault(src.name, 0)
                     marks[kind][src.name] += len(decode_marks(rgb))
