@@ -108,17 +108,22 @@ def rate(scores: list[float], thr: float) -> float:
     return float(np.mean(np.asarray(scores) >= thr)) if scores else float("nan")
 
 
-def native_rows(sources, limit: int, rng, timer: Timer) -> dict[str, list[tuple]]:
-    out = {}
+def native_rows(sources, limit: int, rng, timer: Timer) -> tuple[dict, dict]:
+    """Per source: rows (score, name, evidence) of the files as they are, and of the same files
+    re-saved as JPEG (a re-save must not make a photo look enlarged)."""
+    out, resaved = {}, {}
     for src in sources:
         files = sample(source_files(src), limit, rng)
-        rows = []
+        rows, rows_jpeg = [], []
         for path in files:
-            ev = timer.run(load_rgb(path))
+            rgb = load_rgb(path)
+            ev = timer.run(rgb)
             rows.append((ev.score, path.name, ev))
-        out[src.name] = rows
+            ev = resampling_evidence(jpeg(rgb))
+            rows_jpeg.append((ev.score, path.name, ev))
+        out[src.name], resaved[src.name] = rows, rows_jpeg
         print(f"  natives {src.name}: {len(rows)} files", file=sys.stderr, flush=True)
-    return out
+    return out, resaved
 
 
 def copy_scores(sources, limit: int, rng, timer: Timer) -> tuple[dict, dict, int]:
@@ -172,8 +177,9 @@ def describe(ev) -> str:
     return f"{ev.score:.1f} ({ev.line}, f={ev.frequency}, factor {cands})"
 
 
-def print_natives(natives: dict, thr: float, groups: dict[str, set[str]]) -> None:
-    print(f"-- native real photos, threshold {thr:g}: flagged / files (rate), max score")
+def print_natives(natives: dict, thr: float, groups: dict[str, set[str]],
+                  title: str = "native real photos") -> None:
+    print(f"-- {title}, threshold {thr:g}: flagged / files (rate), max score")
     for name, rows in natives.items():
         scores = [r[0] for r in rows]
         flagged = sorted((r for r in rows if r[0] >= thr), key=lambda r: -r[0])
@@ -278,8 +284,8 @@ def main() -> None:
     timer = Timer()
     started = time.perf_counter()
 
-    natives = native_rows(TRAIN_SOURCES + CALIB_SOURCES + HOLDOUT_SOURCES, natives_limit, rng,
-                          timer)
+    natives, natives_jpeg = native_rows(TRAIN_SOURCES + CALIB_SOURCES + HOLDOUT_SOURCES,
+                                        natives_limit, rng, timer)
     scores, by_source, count = copy_scores(CALIB_SOURCES + HOLDOUT_SOURCES, copies_limit, rng,
                                            timer)
     ai = ai_scores(0 if not args.quick else 10, rng, timer)
@@ -297,6 +303,8 @@ def main() -> None:
         print()
         print(f"==== threshold {thr:g} ====")
         print_natives(natives, thr, groups)
+        print_natives(natives_jpeg, thr, groups,
+                      f"the same photos re-saved as JPEG quality {JPEG_QUALITY}")
         print_copies(scores, by_source, thr, count)
         print_ai(ai, thr)
     print()

@@ -21,7 +21,7 @@ own scale: the scales differ (pillow-heif's quality 50 keeps more than JPEG 90).
                 resized copies.
   resized       the picture shows interpolation lines of an enlargement (resampling.py): an
                 enlarged photo carries regular patterns the model can read as generated.
-                Caught about 9 times in 10 for 1.25x-3x enlargements, 6 in 10 after a JPEG
+                Caught 87% of the time for 1.25x-3x enlargements, 56% after a JPEG q90
                 re-save; 0.8% of native photos are flagged (bench/resampling_eval.py). Shrunk
                 pictures are mostly not recognised. Not applied to video (not measured).
 
