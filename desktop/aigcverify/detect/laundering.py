@@ -2,7 +2,7 @@
 
 When one is found the detector's band is forced to "inconclusive" with the reason, and
 verdict.py ignores the score: a low score on a laundered file is not evidence of anything.
-Checks, cheapest first (each a small function; their meanings live in REASONS):
+Checks, in the order they are tried (their meanings live in REASONS):
 
   jpeg-quality  the file is a JPEG whose quantisation tables correspond to an IJG quality below
                 JPEG_QUALITY_MIN: the pixel-level traces the model reads are quantised away.
@@ -11,10 +11,6 @@ Checks, cheapest first (each a small function; their meanings live in REASONS):
   avif-quality, heif-quality
                 an AVIF (AV1) or HEIF (HEVC) picture whose quantiser is coarser than
                 heif_quality.JPEG80_QUANTISER.
-
-Every codec is cut where it costs a photo as much as JPEG quality 80 (mean luma PSNR on
-Kodak24, measured by the bench scripts named beside each cut), not at "quality 80" on its
-own scale: the scales differ (pillow-heif's quality 50 keeps more than JPEG 90).
   video-quality a video whose sampled H.264 key frames were quantised coarser than
                 H264_QP_MAX (video_quality.py). Other video codecs are not checked.
   small         the short side is below MIN_SIDE: thumbnails and previews are almost always
@@ -25,6 +21,9 @@ own scale: the scales differ (pillow-heif's quality 50 keeps more than JPEG 90).
                 re-save; 0.8% of native photos are flagged (bench/resampling_eval.py). Shrunk
                 pictures are mostly not recognised. Not applied to video (not measured).
 
+Every codec is cut where it costs a photo as much as JPEG quality 80 (mean luma PSNR on
+Kodak24, measured by the bench scripts named beside each cut), not at "quality 80" on its
+own scale: the scales differ (pillow-heif's quality 50 keeps more than JPEG 90).
 """
 
 from __future__ import annotations
