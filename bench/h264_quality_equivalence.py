@@ -54,7 +54,7 @@ def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
 
 
 def h264_intra(rgb: np.ndarray, crf: int) -> tuple[np.ndarray, float]:
-    """(decoded first frame, its upper-quartile macroblock QP) of a short libx264 clip of the photo."""
+    """(decoded first frame, its upper-quartile macroblock QP) of a short libx264 clip."""
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=24)
@@ -101,7 +101,8 @@ def main() -> None:
     target = float(np.mean(jpeg[80]))
     qps, psnrs = zip(*sorted(rows))
     matching = float(np.interp(-target, [-p for p in psnrs], qps))
-    print(f"H.264 upper-quartile macroblock QP with the luma PSNR of JPEG q80 ({target:.2f} dB): {matching:.1f}")
+    print(f"H.264 upper-quartile macroblock QP with the luma PSNR of JPEG q80 ({target:.2f} dB): "
+          f"{matching:.1f}")
     print(f"key frames of 4 s libx264 clips of {files[0].name} (app's sampler; laundered above "
           f"{H264_QP_MAX}):")
     for crf in (18, 23, 28, 30, 32):
