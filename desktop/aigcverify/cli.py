@@ -51,10 +51,20 @@ def _pad(text: str, width: int) -> str:
 
 
 def _human_line(result: dict, lang: str) -> str:
+    """Verdict, format and name; then the reason, the detector's band and each problem, so a
+    batch run shows why a file is what it is (the JSON output has everything)."""
     verdict = tr(f"verdict.{result['verdict']}", lang)
     name = result["file"].get("name") or Path(result["file"]["path"]).name
-    reason = result.get("reason", {}).get("message", "")
-    return f"{_pad(verdict, 12)} {_pad(result['file']['format'], 6)} {name}\n    {reason}"
+    lines = [f"{_pad(verdict, 12)} {_pad(result['file']['format'], 6)} {name}",
+             "    " + result.get("reason", {}).get("message", "")]
+    detector = result.get("detector")
+    if detector and detector.get("band_text"):
+        lines.append("    " + tr("cli.detector", lang, band=detector["band_text"]))
+    for item in result.get("problems", []):
+        lines.append("    ! " + item.get("message", item.get("code", "")))
+        if item.get("detail"):
+            lines.append("      " + str(item["detail"]))
+    return "\n".join(lines)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

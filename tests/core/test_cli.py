@@ -60,3 +60,21 @@ def test_usage_errors_exit_2(tmp_path):
     assert run_cli("check").returncode == 2
     assert run_cli("check", str(tmp_path / "missing.png")).returncode == 2
     assert run_cli("frobnicate").returncode == 2
+
+
+def test_human_table_shows_the_detector_band_and_problems(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from aigcverify.i18n import tr
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (320, 400, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "low.jpg", quality=50)
+    proc = run_cli("check", "--no-explicit", "--lang", "zh", str(tmp_path / "low.jpg"))
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    band = tr("detector.band.inconclusive", "zh_CN")
+    assert "    " + tr("cli.detector", "zh_CN", band=band) in lines
+    assert "    ! " + tr("problem.detector-laundering", "zh_CN") in lines
+    assert "      " + tr("detector.laundering.jpeg-quality", "zh_CN") in lines
