@@ -201,9 +201,13 @@ def _pixels(d: Path) -> list[Path]:
     from tests.fixtures import av_fixtures as av  # noqa: PLC0415
     from tests.fixtures import image_fixtures as im  # noqa: PLC0415
 
+    from PIL import Image  # noqa: PLC0415
+
+    avif = d / "g.avif"  # Pillow's own AV1 still picture (the quantiser reader's other codec)
+    Image.new("RGB", (32, 32), (30, 120, 200)).save(avif, quality=40)
     return [im.write_jpeg(d / "a.jpg"), im.write_png(d / "b.png"), im.write_webp(d / "c.webp"),
             im.write_gif(d / "d.gif", frames=2), im.write_tiff(d / "e.tif", big_endian=True),
-            av.write_heif(d / "f.heic")]
+            av.write_heif(d / "f.heic"), avif]
 
 
 def _package(d: Path) -> list[Path]:

@@ -128,7 +128,7 @@ def _decode_image_pillow(path: str, data: PreviewData) -> None:
             data.image = _qimage_from_rgb(np.asarray(img))
     except Image.DecompressionBombError:
         data.error = "gui.preview.too-large"
-    except (OSError, ValueError, SyntaxError) as err:
+    except (OSError, ValueError, SyntaxError, RuntimeError) as err:  # RuntimeError: AVIF
         log.info("no image preview for %s: %s", path, err)
         data.source_size = None
         data.error = "gui.preview.failed"

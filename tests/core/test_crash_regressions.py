@@ -44,6 +44,7 @@ CRASHES: dict[str, Crash] = {
     "package-verify-deep-report-json.zip": Crash(("package-verify",)),
     "pdf-objstm-type-assert.pdf": Crash(("carrier-pdf", "pipeline")),
     "explicit-video-stream-without-codec.mkv": Crash(("explicit", "detector"), full=True),
+    "pixels-avif-missing-image-item.avif": Crash(("pixels", "explicit", "detector"), full=True),
 }
 
 

@@ -82,7 +82,8 @@ def decode_image(path: str) -> Decoded:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise LimitExceeded(str(err)[:200]) from err
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as err:
+    # RuntimeError: Pillow's AVIF plugin reports libavif's decoding failures with it
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError, RuntimeError) as err:
         raise DetectorError(f"picture could not be decoded: {err}"[:300]) from err
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0:
         raise DetectorError(f"unexpected picture layout {rgb.shape}")

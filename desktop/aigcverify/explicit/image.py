@@ -24,9 +24,10 @@ MAX_PIXELS = 120_000_000  # a 12k x 10k picture; more is treated as hostile (dec
 MAX_WORK_SHORT_SIDE = 2200
 
 # Pillow raises many types for broken input; every one of them means "could not decode"
+# (RuntimeError: its AVIF plugin reports libavif's failures with it)
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, SyntaxError, EOFError,
                                                     IndexError, KeyError, TypeError,
-                                                    MemoryError, ZeroDivisionError)
+                                                    MemoryError, ZeroDivisionError, RuntimeError)
 
 
 def load_picture(path: str) -> tuple["np.ndarray", float]:
