@@ -45,6 +45,7 @@ CRASHES: dict[str, Crash] = {
     "pdf-objstm-type-assert.pdf": Crash(("carrier-pdf", "pipeline")),
     "explicit-video-stream-without-codec.mkv": Crash(("explicit", "detector"), full=True),
     "pixels-avif-missing-image-item.avif": Crash(("pixels", "explicit", "detector"), full=True),
+    "explicit-gif-extreme-aspect-ocr-timeout.gif": Crash(("explicit",), full=True),
 }
 
 

@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 DET_SHORT_SIDE = 736  # PP-OCRv4 det's own default working size
 MAX_UPSCALE = 2.0  # small pictures are enlarged at most this much for detection
+# Pixels the global detection pass may work on. Ordinary pictures need far less (a 4000x3000
+# photo: 0.7 MP, a 20000x2000 panorama: 5.4 MP); a hostile 63760x255 banner would otherwise be
+# enlarged to 65 MP and take tens of seconds.
+MAX_DET_PIXELS = 6_000_000
 MAX_TILE_LONG = 2048  # a detection input longer than this is tiled along its long side
 TILE_OVERLAP = 192  # pixels (detection scale); more than the tallest label line we care about
 FINE_TRIGGER = 1.6  # fine pass when the global pass shrank the picture by more than this
@@ -367,7 +371,7 @@ def read_lines(bgr: "np.ndarray", *, short_side: int = DET_SHORT_SIDE,
     eng = engine()
     h, w = bgr.shape[:2]
     short = min(h, w)
-    scale = min(MAX_UPSCALE, short_side / short)
+    scale = min(MAX_UPSCALE, short_side / short, (MAX_DET_PIXELS / (h * w)) ** 0.5)
     found = _detect_scaled(eng, bgr, scale)
     if fine and short > FINE_TRIGGER * short_side:
         fine_scale = min(1.0, 2 * scale)
