@@ -1,7 +1,7 @@
 """Zero network: a whole user workflow runs with no network at all, opens no Internet socket and
 writes nothing outside the data folder and the temp folder.
 
-The workflow (the real CLI, one process per command, as a person would type them): check 50
+The workflow (the real CLI, one process per command, as a person would type them): check 51
 mixed files with every stage on (OCR, C2PA incl. a remote-manifest file, the detector), file a
 report keeping the original, export the complaint package, verify it with the app and with the
 package's own verify.py, verify the log. It runs inside a network namespace without interfaces
@@ -94,7 +94,7 @@ def _isolation() -> list[str] | None:
 
 
 def _mixed_files(folder: Path, seeds: Path) -> list[Path]:
-    """50 files: every carrier family, C2PA (signed, tampered, edited, remote), pictures for the
+    """51 files: every carrier family, C2PA (signed, tampered, edited, remote), pictures for the
     detector, two pictures and a video with a visible 'AI生成' label for OCR, two truncated and
     two bit-flipped files."""
     from bench.fuzz_seeds import PIPELINE_FAMILIES, build_family  # noqa: PLC0415
@@ -163,7 +163,7 @@ def workflow(tmp_path_factory) -> Workflow:
     for d in (files, data, temp, home, out):
         d.mkdir()
     mixed = _mixed_files(files, tmp_path_factory.mktemp("seeds"))
-    assert len(mixed) == 50
+    assert len(mixed) == 51
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
            "AIGCVERIFY_HOME": str(data), "TMPDIR": str(temp), "LANG": "C.UTF-8",
            "PYTHONDONTWRITEBYTECODE": "1", "QT_QPA_PLATFORM": "offscreen"}
@@ -202,7 +202,7 @@ def test_whole_workflow_succeeds_offline(workflow):
                  "standalone-verify"):
         assert name in steps, f"step {name} did not run"
         assert steps[name]["rc"] == 0, (name, steps[name]["stderr"])
-    assert len(workflow.results) == 50
+    assert len(workflow.results) == 51
     assert json.loads(steps["verify-package"]["stdout"])["ok"] is True
 
 
