@@ -210,6 +210,23 @@ def _pixels(d: Path) -> list[Path]:
             av.write_heif(d / "f.heic"), avif]
 
 
+def _coded(d: Path) -> list[Path]:
+    """Lossy AVIF and HEIF (each plain and with alpha) and WebP files written by the real
+    encoders: the inputs of the quantiser readers."""
+    import numpy as np  # noqa: PLC0415
+    import pillow_heif  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
+
+    rng = np.random.default_rng(45438)
+    rgb = Image.fromarray(rng.integers(0, 256, (64, 96, 3), dtype=np.uint8))
+    rgb.save(d / "a.avif", quality=40)
+    rgb.convert("RGBA").save(d / "b.avif", quality=70)
+    pillow_heif.from_pillow(rgb).save(str(d / "c.heic"), quality=30)
+    pillow_heif.from_pillow(rgb.convert("RGBA")).save(str(d / "d.heic"), quality=90)
+    rgb.save(d / "e.webp", quality=50)
+    return [d / n for n in ("a.avif", "b.avif", "c.heic", "d.heic", "e.webp")]
+
+
 def _package(d: Path) -> list[Path]:
     """A real complaint package: the CLI checks, files a report keeping the original, exports."""
     from tests.fixtures import image_fixtures as im  # noqa: PLC0415
@@ -236,7 +253,7 @@ SEED_FAMILIES: dict[str, Writer] = {
     "carrier-riff": _riff, "carrier-vorbis": _vorbis, "carrier-ebml": _ebml,
     "carrier-flv": _flv, "carrier-pdf": _pdf, "carrier-ooxml": _ooxml, "carrier-text": _text,
     "xmp": _xmp_family, "exif": _exif, "label-json": _label_json, "label-yaml": _label_yaml,
-    "c2pa": _c2pa, "package": _package, "pixels": _pixels,
+    "c2pa": _c2pa, "package": _package, "pixels": _pixels, "coded": _coded,
 }
 # the pipeline target is seeded with every carrier family, the slow stages with media
 PIPELINE_FAMILIES = tuple(f for f in SEED_FAMILIES if f.startswith("carrier-"))

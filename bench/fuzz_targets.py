@@ -184,6 +184,24 @@ def _run_pixels(data: bytes) -> None:
         raise _broken("detect.image.decode_image", err) from err
 
 
+# -- compression-strength readers (laundering check) -----------------------------------------
+def _run_coded_quality(data: bytes) -> None:
+    """The AVIF/HEIF and WebP quantiser readers take raw bytes and must answer a value or None,
+    never raise: they run on files Pillow has already accepted, so nothing else guards them."""
+    from aigcverify.detect.heif_quality import CodedQuality, coded_quality  # noqa: PLC0415
+    from aigcverify.detect.webp_quality import webp_quality  # noqa: PLC0415
+
+    try:
+        coded = coded_quality(data)
+        webp = webp_quality(_write(data, "webp"))
+    except Exception as err:  # noqa: BLE001
+        raise _broken("detect.heif_quality / webp_quality", err) from err
+    if coded is not None and not (isinstance(coded, CodedQuality) and 0 <= coded.quality <= 100):
+        raise ContractBroken(f"coded_quality returned {coded!r}")
+    if webp is not None and not 0 <= webp <= 100:
+        raise ContractBroken(f"webp_quality returned {webp!r}")
+
+
 # -- the slow stages (explicit labels, detector) on any media --------------------------------
 def _stage_run(module_name: str) -> Callable[[bytes], None]:
     def run(data: bytes) -> None:
@@ -335,6 +353,8 @@ def _build() -> dict[str, Target]:
         "sniff": Target("sniff", _run_sniff, "pipeline", "sniff.sniff + extension_mismatch"),
         "pixels": Target("pixels", _run_pixels, "pixels",
                          "detect.image.decode_image (the detector's pixel decoder)"),
+        "coded-quality": Target("coded-quality", _run_coded_quality, "coded",
+                                "detect.heif_quality.coded_quality + webp_quality (quantisers)"),
         "explicit": Target("explicit", _stage_run("aigcverify.explicit"), "media",
                            "explicit.run (OCR, video frames, audio rhythm) on pictures/AV"),
         "detector": Target("detector", _stage_run("aigcverify.detect"), "media",
@@ -379,6 +399,9 @@ def load(name: str) -> None:
         import aigcverify.pipeline  # noqa: F401, PLC0415
     elif name == "pixels":
         import aigcverify.detect.image  # noqa: F401, PLC0415
+    elif name == "coded-quality":
+        import aigcverify.detect.heif_quality  # noqa: F401, PLC0415
+        import aigcverify.detect.webp_quality  # noqa: F401, PLC0415
     elif name in ("explicit", "detector"):
         import aigcverify.detect  # noqa: F401, PLC0415
         import aigcverify.explicit  # noqa: F401, PLC0415

@@ -22,7 +22,7 @@ SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=
 
 CASES = [(f"carrier-{m}", f"carrier-{m}") for m in CARRIER_TARGETS] + [
     ("sniff", "pipeline"), ("metadata-xmp", "xmp"), ("metadata-exif", "exif"),
-    ("pixels", "pixels")]
+    ("pixels", "pixels"), ("coded-quality", "coded")]
 
 
 @pytest.fixture(scope="module")
