@@ -31,19 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "desktop"))
 from aigcverify.detect.video import sample_frames  # noqa: E402
 from aigcverify.detect.video_quality import H264_QP_MAX, frame_qp, video_qp  # noqa: E402
+from luma import luma_psnr  # noqa: E402 - bench/luma.py, beside this script
 
 KODAK = ROOT.parent / "shared" / "data" / "detector" / "dev-eval" / "real-kodak24"
 JPEG_QUALITIES = (70, 75, 80, 85, 90)
 CRFS = (16, 18, 20, 21, 22, 23, 24, 25, 26, 28, 30)
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((luma(a.astype(np.float64)) - luma(b.astype(np.float64))) ** 2))
-    return 10 * np.log10(255.0 ** 2 / max(mse, 1e-9))
 
 
 def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
@@ -85,10 +77,10 @@ def main() -> None:
         rgb = np.asarray(Image.open(path).convert("RGB"))
         rgb = np.ascontiguousarray(rgb[: rgb.shape[0] // 2 * 2, : rgb.shape[1] // 2 * 2])
         for q in JPEG_QUALITIES:
-            jpeg[q].append(psnr(rgb, jpeg_roundtrip(rgb, q)))
+            jpeg[q].append(luma_psnr(rgb, jpeg_roundtrip(rgb, q)))
         for crf in CRFS:
             decoded, qp = h264_intra(rgb, crf)
-            h264[crf][0].append(psnr(rgb, decoded))
+            h264[crf][0].append(luma_psnr(rgb, decoded))
             h264[crf][1].append(qp)
     print(f"{len(files)} Kodak24 photos, luma PSNR (dB), mean over photos")
     for q, values in jpeg.items():

@@ -29,26 +29,17 @@ import numpy as np
 from PIL import AvifImagePlugin, Image, features
 
 from aigcverify.detect.heif_quality import coded_quality, quality_for_quantiser
+from luma import luma, luma_psnr
 
 KODAK = (Path(__file__).resolve().parents[2] / "shared" / "data" / "detector" / "dev-eval"
          / "real-kodak24")
-CUT = 80  # JPEG_QUALITY_MIN / WEBP_QUALITY_MIN of detect/laundering.py
+CUT = 80  # quality 80 on the encoder's own scale: how often an estimate lands across it
 FORMATS = {"avif": "AVIF", "heif": "HEIF"}
-
-
-def _luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """Luma PSNR, as bench/h264_quality_equivalence.py measures it for video."""
-    mse = float(np.mean((_luma(a) - _luma(b)) ** 2))
-    return 99.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
 
 
 def _residual(rgb: np.ndarray) -> np.ndarray:
     """Luma minus its 3x3 mean: the fine texture and noise that re-compression removes first."""
-    y = _luma(rgb)
+    y = luma(rgb)
     padded = np.pad(y, 1, mode="edge")
     mean = sum(padded[dy:dy + y.shape[0], dx:dx + y.shape[1]]
                for dy in range(3) for dx in range(3)) / 9.0
@@ -84,7 +75,7 @@ def measure(paths: list[Path], fmt: str, qualities: range
             if result is None:
                 raise SystemExit(f"{path.name} at quality {quality}: quantiser not read")
             quantisers[i, j] = result.quantiser
-            psnr[i, j] = _psnr(source, decoded)
+            psnr[i, j] = luma_psnr(source, decoded)
             trace[i, j] = _trace(source, decoded)
     return quantisers, psnr, trace
 
@@ -96,7 +87,7 @@ def reference(paths: list[Path], fmt: str, quality: int) -> tuple[float, float]:
         with Image.open(path) as im:
             rgb = im.convert("RGB")
         source, decoded = np.asarray(rgb), _encode(rgb, fmt, quality)[1]
-        values.append((_psnr(source, decoded), _trace(source, decoded)))
+        values.append((luma_psnr(source, decoded), _trace(source, decoded)))
     return tuple(np.mean(values, axis=0))  # type: ignore[return-value]
 
 

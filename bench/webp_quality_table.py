@@ -21,15 +21,9 @@ from PIL import Image, features
 
 from aigcverify.detect.laundering import JPEG_QUALITY_MIN, WEBP_QUALITY_MIN
 from aigcverify.detect.webp_quality import quality_for_quantiser, webp_quantiser
+from luma import luma_psnr
 
 KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "detector" / "dev-eval" / "real-kodak24"
-
-
-def luma_psnr(a: Image.Image, b: Image.Image) -> float:
-    def luma(im: Image.Image) -> np.ndarray:
-        return np.asarray(im, dtype=np.float64) @ np.array([0.299, 0.587, 0.114])
-    mse = float(np.mean((luma(a) - luma(b)) ** 2))
-    return 10 * np.log10(255.0 ** 2 / max(mse, 1e-9))
 
 
 def roundtrip(rgb: Image.Image, fmt: str, quality: int) -> tuple[bytes, Image.Image]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -35,6 +34,7 @@ from .av1_header import av1_quantiser
 from .bitreader import Unparseable
 from .heif_items import MAX_DERIVATION, MAX_META, MAX_UNITS, READ_BUDGET, primary_coded_item
 from .hevc_header import hevc_quantiser
+from .webp_quality import quality_for_quantiser  # the same nearest-quantiser rule as WebP's
 
 __all__ = ["MAX_META", "READ_BUDGET", "MAX_DERIVATION", "MAX_UNITS", "AVIF_QUALITY_QINDEX",
            "HEIF_QUALITY_QP", "JPEG80_QUANTISER", "CodedQuality", "coded_quality",
@@ -124,12 +124,6 @@ class CodedQuality:
         """Quantised harder than what costs a photo as much as JPEG quality 80 (see
         JPEG80_QUANTISER): the laundering test for these codecs."""
         return not self.lossless and self.quantiser > JPEG80_QUANTISER[self.codec]
-
-
-def quality_for_quantiser(quantiser: float, table: Sequence[float]) -> int:
-    """The quality whose measured quantiser is closest; on a tie the higher quality (the
-    benefit of the doubt: a higher quality never forces "inconclusive")."""
-    return min(range(len(table)), key=lambda q: (abs(table[q] - quantiser), -q))
 
 
 # --- entry points ------------------------------------------------------------------------------

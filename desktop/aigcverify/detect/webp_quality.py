@@ -302,8 +302,9 @@ QUALITY_QUANTISER: tuple[float, ...] = (
 
 def quality_for_quantiser(quantiser: float, table: Sequence[float] = QUALITY_QUANTISER) -> int:
     """The quality (0..100) whose measured quantiser is closest; on a tie the higher quality
-    (the benefit of the doubt: a higher quality never forces "inconclusive"). `table` is for
-    bench/webp_quality_table.py, which checks this rule against tables measured without a photo."""
+    (the benefit of the doubt: a higher quality never forces "inconclusive"). `table`: another
+    measured table (heif_quality's AVIF and HEIF tables; bench/webp_quality_table.py checks
+    this rule against tables measured without a photo)."""
     return min(range(len(table)), key=lambda q: (abs(table[q] - quantiser), -q))
 
 
