@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aigcverify.detect.heif_quality import (AVIF_QUALITY_QINDEX, HEIF_QUALITY_QP, MAX_DERIVATION,
-                                            MAX_META, MAX_UNITS, CodedQuality, avif_quality,
-                                            coded_quality, heif_quality, quality_for_quantiser)
+from aigcverify.detect.heif_items import MAX_DERIVATION, MAX_META, MAX_UNITS
+from aigcverify.detect.heif_quality import (AVIF_QUALITY_QINDEX, HEIF_QUALITY_QP, CodedQuality,
+                                            avif_quality, coded_quality, heif_quality,
+                                            quality_for_quantiser)
 
 pillow_heif = pytest.importorskip("pillow_heif")
 pillow_heif.register_heif_opener()

@@ -17,9 +17,10 @@ The reading is split by job, each part written from its specification:
     hevc_header.py  HEVC VPS / SPS / PPS / slice header down to SliceQpY (-QpBdOffsetY..51)
     bitreader.py    the bounded bit reader and Unparseable, the one error all of them raise
 
-Only box headers, the 'meta' box (at most MAX_META bytes) and the first bytes of each OBU / NAL
-unit are read, never more than READ_BUDGET bytes of a file. Every count is bounded and every bit
-reader stops at the bytes it was given: hostile files give None, never an exception.
+Only box headers, the 'meta' box (at most heif_items.MAX_META bytes) and the first bytes of
+each OBU / NAL unit are read, never more than heif_items.READ_BUDGET bytes of a file. Every
+count is bounded and every bit reader stops at the bytes it was given: hostile files give None,
+never an exception.
 """
 
 from __future__ import annotations
@@ -32,12 +33,11 @@ from typing import BinaryIO
 
 from .av1_header import av1_quantiser
 from .bitreader import Unparseable
-from .heif_items import MAX_DERIVATION, MAX_META, MAX_UNITS, READ_BUDGET, primary_coded_item
+from .heif_items import primary_coded_item
 from .hevc_header import hevc_quantiser
 from .webp_quality import quality_for_quantiser  # the same nearest-quantiser rule as WebP's
 
-__all__ = ["MAX_META", "READ_BUDGET", "MAX_DERIVATION", "MAX_UNITS", "AVIF_QUALITY_QINDEX",
-           "HEIF_QUALITY_QP", "JPEG80_QUANTISER", "CodedQuality", "coded_quality",
+__all__ = ["AVIF_QUALITY_QINDEX", "HEIF_QUALITY_QP", "JPEG80_QUANTISER", "CodedQuality", "coded_quality",
            "avif_quality", "heif_quality", "quality_for_quantiser"]
 
 log = logging.getLogger(__name__)
